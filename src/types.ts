@@ -218,3 +218,66 @@ export interface BatchResult {
   rejected: ClassifiedRecord[];
   counts: Record<Outcome, number>;
 }
+
+/**
+ * A clickstream event that passed validation (`src/validate/`), before cleaning
+ * (`src/clean/`). Strings are as the producer sent them (not yet trimmed); times and money
+ * are already converted.
+ */
+export interface ValidClick {
+  eventId: string;
+  type: CleanClick['type'];
+  occurredAtMs: number;
+  sessionId: string;
+  anonymousId: string;
+  userId: string | null;
+  page: { url: string; referrer?: string; title?: string };
+  product?: { sku: string; quantity: number; priceMinor: number; currency: string };
+  search?: { query: string };
+  userAgent?: string;
+  ip?: string;
+  /** as sent; normalised (or `ZZ`) by cleaning */
+  country?: string;
+  test?: boolean;
+}
+
+/** A transaction that passed validation, before cleaning. Money already in minor units. */
+export interface ValidTransaction {
+  transactionId: string;
+  type: CleanTransaction['type'];
+  status: CleanTransaction['status'];
+  occurredAtMs: number;
+  customerId: string;
+  amountMinor: number;
+  /** upper-case ISO-4217 */
+  currency: string;
+  items: { sku: string; quantity: number; unitPriceMinor: number | null }[];
+  paymentMethod: CleanTransaction['paymentMethod'];
+  country?: string;
+  sessionId?: string;
+  originalTransactionId?: string;
+  test?: boolean;
+}
+
+/** Absolute value of one counter cell after a sink write, for the Redshift mirror. */
+export interface CounterRow {
+  metric: string;
+  /** dimension name → value, e.g. `{ currency: 'USD' }`; `{}` for none */
+  dims: Record<string, string>;
+  windowStart: number;
+  value: number;
+  /** the storage item's update count; a newer version overwrites, an older one is ignored */
+  version: number;
+}
+
+/** Absolute state of one sketch cell of one shard's partial, for the Redshift mirror. */
+export interface SketchRow {
+  metric: string;
+  dims: Record<string, string>;
+  windowStart: number;
+  shardId: string;
+  kind: SketchKind;
+  /** base64 of the sketch bytes */
+  sketch: string;
+  version: number;
+}
