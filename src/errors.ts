@@ -49,3 +49,10 @@ export class UsageError extends StreamMetricsError {}
 
 /** A KPL aggregate that cannot be read (bad protobuf, MD5 mismatch). */
 export class KplFormatError extends StreamMetricsError {}
+
+/** Thrown by an injected crash (`--chaos`); the local runner treats it as a function error. */
+export class ChaosCrashError extends StreamMetricsError {
+  constructor(readonly step: string) {
+    super(`chaos: injected crash after ${step}`);
+  }
+}

@@ -81,8 +81,11 @@ export type RejectReason =
 /** Stable reason codes of filtered records. */
 export type FilterReason = 'test' | 'bot' | 'internal_ip';
 
-/** Reason codes of duplicates: where the earlier counted copy was found. */
-export type DuplicateReason = 'duplicate_in_batch' | 'duplicate';
+/**
+ * Reason code of duplicates. One code whether the earlier copy was in the same batch or
+ * in the durable store: a bisected retry can move the copy from one case to the other.
+ */
+export type DuplicateReason = 'duplicate';
 
 /** Cleaned clickstream event (SPEC §3). No raw IP, no e-mail address. */
 export interface CleanClick {
@@ -145,7 +148,7 @@ export interface ClassifiedRecord {
   detail?: string;
   /** de-duplication key (`eventId`, or `transactionId|type|status`), when the record was valid */
   dedupeKey?: string;
-  /** cleaned record, present for `counted`, `filtered` and `duplicate` */
+  /** cleaned record, present for `counted` and `duplicate` (filtered records are not cleaned) */
   clean?: CleanRecord;
   /** raw data, present for `rejected` (the bad-records sink keeps it) */
   rawBase64?: string;

@@ -1,0 +1,15 @@
+/**
+ * Lambda handler for the `clickstream` stream (Kinesis event source mapping with
+ * ReportBatchItemFailures). Wiring only: configuration and clients are built once per cold
+ * start; the work is in `src/`.
+ */
+import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { loadConfig } from '../src/config.ts';
+import { createSinks } from '../src/sinks/create-sinks.ts';
+import { createWorker } from '../src/worker.ts';
+
+const config = loadConfig();
+const { sinks, dedupeStore } = createSinks(config, 'clickstream');
+const worker = createWorker('clickstream', { config, sinks, dedupeStore, log: (entry) => console.log(JSON.stringify(entry)) });
+
+export const handler = (event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> => worker.handle(event);

@@ -1,0 +1,135 @@
+/**
+ * Emit: a processed batch → the sinks, and the `batchItemFailures` that make Lambda (or the
+ * local poller) retry exactly what is not durable yet.
+ *
+ * Order matters. Bad records first (they must be kept before the batch commits), then the
+ * metric store (idempotent per item through high-water marks), then the Redshift mirror
+ * (absolute values with versions: a replay changes nothing) and last the cleaned events
+ * (at least once, keyed by event id). When a sink gives up, the batch fails from the lowest
+ * position whose effect is not durable; everything before it is safe to skip.
+ */
+import { decodeCell, findMetric } from '../metrics/catalog.ts';
+import type { BatchResult, BatchSource, ClassifiedRecord, CounterItemDelta, CounterRow, SketchItemDelta, SketchKind, SketchRow, StreamKind } from '../types.ts';
+
+export interface MetricSink {
+  applyCounters(
+    writerId: string,
+    deltas: CounterItemDelta[],
+    recompute: (delta: CounterItemDelta, afterPosKey: string) => CounterItemDelta | null,
+  ): Promise<{ applied: { delta: CounterItemDelta; version: number; values: Map<string, number> }[]; failed: { delta: CounterItemDelta; error: unknown }[] }>;
+  applySketches(
+    writerId: string,
+    deltas: SketchItemDelta[],
+    recompute: (delta: SketchItemDelta, afterPosKey: string) => SketchItemDelta | null,
+  ): Promise<{ applied: { delta: SketchItemDelta; version: number; values: Map<string, Uint8Array> }[]; failed: { delta: SketchItemDelta; error: unknown }[] }>;
+}
+
+export interface Sinks {
+  badRecords: { put(source: BatchSource, records: ClassifiedRecord[]): Promise<void> } | null;
+  metrics: MetricSink;
+  mirror: { load(counters: CounterRow[], sketches: SketchRow[]): Promise<void> } | null;
+  events: { send(stream: StreamKind, rows: Record<string, unknown>[]): Promise<void> } | null;
+  toEventRow: (record: ClassifiedRecord, source: BatchSource) => Record<string, unknown>;
+}
+
+/** Fault injection between steps (`--chaos`): throwing here is a crash mid-batch. */
+export interface EmitHooks {
+  between?(step: 'bad-records' | 'counters' | 'sketches' | 'mirror' | 'events'): void | Promise<void>;
+}
+
+export interface EmitOutcome {
+  /** lowest position (posKey) whose effect is not durable, or null when all is */
+  failedFrom: string | null;
+  errors: unknown[];
+  /** what reached the Redshift mirror, for stats */
+  mirrored: { counters: number; sketches: number };
+}
+
+/**
+ * Writes one processed batch to the sinks.
+ *
+ * @example
+ * const out = await emit(result, sinks, (d, after) => recomputeCounter(result.records, result.source, d, after), …);
+ * if (out.failedFrom) return { batchItemFailures: [{ itemIdentifier: sequenceOf(out.failedFrom) }] };
+ */
+export async function emit(
+  result: BatchResult,
+  sinks: Sinks,
+  recompute: {
+    counter: (delta: CounterItemDelta, afterPosKey: string) => CounterItemDelta | null;
+    sketch: (delta: SketchItemDelta, afterPosKey: string) => SketchItemDelta | null;
+  },
+  hooks: EmitHooks = {},
+): Promise<EmitOutcome> {
+  const { source } = result;
+  // Shard ids repeat across streams (`shardId-000000000000`): the writer of an item is the
+  // pair, or two streams' marks would collide in the shared data-quality items.
+  const writerId = `${source.streamName}/${source.shardId}`;
+  const errors: unknown[] = [];
+  const firstPos = result.records[0]?.posKey ?? null;
+  let failedFrom: string | null = null;
+  const failAt = (pos: string | null | undefined, err: unknown) => {
+    errors.push(err);
+    if (pos && (failedFrom === null || pos < failedFrom)) failedFrom = pos;
+  };
+  const mirrored = { counters: 0, sketches: 0 };
+
+  if (sinks.badRecords && result.rejected.length > 0) {
+    try {
+      await sinks.badRecords.put(source, result.rejected);
+    } catch (err) {
+      failAt(result.rejected[0]!.posKey, err);
+    }
+  }
+  await hooks.between?.('bad-records');
+
+  const counters = await sinks.metrics.applyCounters(writerId, result.counters, recompute.counter);
+  for (const f of counters.failed) failAt(f.delta.firstPos, f.error);
+  await hooks.between?.('counters');
+  const sketches = await sinks.metrics.applySketches(writerId, result.sketches, recompute.sketch);
+  for (const f of sketches.failed) failAt(f.delta.firstPos, f.error);
+  await hooks.between?.('sketches');
+
+  if (sinks.mirror) {
+    const counterRows: CounterRow[] = [];
+    for (const a of counters.applied) {
+      for (const [cell, value] of a.values) {
+        const { metric, dims } = decodeCell(cell);
+        counterRows.push({ metric, dims, windowStart: a.delta.windowStart, value, version: a.version });
+      }
+    }
+    const sketchRows: SketchRow[] = [];
+    for (const a of sketches.applied) {
+      for (const [cell, bytes] of a.values) {
+        const { metric, dims } = decodeCell(cell);
+        const kind = (findMetric(metric)?.kind ?? 'hll') as SketchKind;
+        sketchRows.push({ metric, dims, windowStart: a.delta.windowStart, shardId: writerId, kind, sketch: Buffer.from(bytes).toString('base64'), version: a.version });
+      }
+    }
+    if (counterRows.length + sketchRows.length > 0) {
+      try {
+        await sinks.mirror.load(counterRows, sketchRows);
+        mirrored.counters = counterRows.length;
+        mirrored.sketches = sketchRows.length;
+      } catch (err) {
+        // The mirror holds absolute values of the items this batch touched: retrying the
+        // whole batch re-derives them (the store's replay path returns current values).
+        failAt(firstPos, err);
+      }
+    }
+  }
+  await hooks.between?.('mirror');
+
+  if (sinks.events) {
+    const counted = result.records.filter((r) => r.outcome === 'counted');
+    if (counted.length > 0) {
+      try {
+        await sinks.events.send(source.stream, counted.map((r) => sinks.toEventRow(r, source)));
+      } catch (err) {
+        failAt(counted[0]!.posKey, err);
+      }
+    }
+  }
+  await hooks.between?.('events');
+  return { failedFrom, errors, mirrored };
+}
