@@ -24,6 +24,8 @@ const name = (def: string) => z.string().trim().min(1).max(255).default(def);
 
 const EnvSchema = z.object({
   AWS_REGION: z.string().trim().min(1).default('us-east-1'),
+  CLICKSTREAM_STREAM: name(RESOURCE_NAMES.streams.clickstream),
+  TRANSACTIONS_STREAM: name(RESOURCE_NAMES.streams.transactions),
   METRICS_TABLE: name(RESOURCE_NAMES.metricsTable),
   DEDUPE_TABLE: name(RESOURCE_NAMES.dedupeTable),
   BAD_RECORDS_TABLE: name(RESOURCE_NAMES.badRecordsTable),
@@ -56,6 +58,8 @@ const EnvSchema = z.object({
 
 export interface Config {
   region: string;
+  /** physical stream names (for `produce`) */
+  streams: { clickstream: string; transactions: string };
   tables: { metrics: string; dedupe: string; badRecords: string };
   firehose: { clickstream: string; transactions: string };
   redshift: {
@@ -98,6 +102,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   return {
     region: e.AWS_REGION,
+    streams: { clickstream: e.CLICKSTREAM_STREAM, transactions: e.TRANSACTIONS_STREAM },
     tables: { metrics: e.METRICS_TABLE, dedupe: e.DEDUPE_TABLE, badRecords: e.BAD_RECORDS_TABLE },
     // An explicitly empty variable switches delivery off; the filter above drops empty
     // strings, so look at the raw value for that case.

@@ -1,4 +1,196 @@
+/**
+ * The `stream-metrics` command (SPEC §7). Each subcommand parses its flags with
+ * `node:util`'s `parseArgs`; usage and configuration errors print one line that says what
+ * to do, with exit code 2, never a stack trace.
+ */
+import fs from 'node:fs';
+import readline from 'node:readline';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config.ts';
+import { StreamMetricsError, UsageError } from '../errors.ts';
+import { METRICS } from '../metrics/catalog.ts';
+import { GRAIN_MS, type Grain } from '../query/rollup.ts';
+import { formatRows, type Format } from './format.ts';
+
+const HELP = `stream-metrics — real-time stream analytics workers
+
+Usage:
+  stream-metrics up [--no-producer] [--rate N] [--data-dir DIR] [--pg-url URL] [--chaos SPEC] [--json] [--dashboard]
+  stream-metrics produce --stream clickstream|transactions (--file F.jsonl | --generate N) [--rate N] [--kpl N] [--seed N]
+  stream-metrics query METRIC --from ISO --to ISO [--by DIM[,DIM]] [--grain 1m|5m|1h|1d] [--top N]
+                       [--source dynamodb|redshift] [--format table|json|csv]
+  stream-metrics metrics                     list the metric catalog
+  stream-metrics bad-records list [--stream NAME] [--reason CODE] [--limit N] [--format table|json]
+  stream-metrics bad-records replay [--stream NAME] [--reason CODE]
+  stream-metrics failures list [--data-dir DIR]   batches sent to the on-failure destination
+
+Endpoints and region come from the usual AWS variables (AWS_REGION, AWS_ENDPOINT_URL,
+AWS_ENDPOINT_URL_<SERVICE>): 'up' prints them.`;
+
+/** Runs the command line; resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  console.log('hello', argv);
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'up':
+        return await (await import('../local/up.ts')).upCommand(rest);
+      case 'produce':
+        return await produceCommand(rest);
+      case 'query':
+        return await queryCommand(rest);
+      case 'metrics':
+        for (const m of METRICS) process.stdout.write(`${m.name.padEnd(17)} ${m.kind.padEnd(8)} by ${m.combos.map((c) => (c.length ? c.join('×') : '(none)')).join(', ').padEnd(40)} ${m.description}\n`);
+        return 0;
+      case 'bad-records':
+        return await (await import('./bad-records.ts')).badRecordsCommand(rest);
+      case 'failures':
+        return await (await import('./failures.ts')).failuresCommand(rest);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(`${HELP}\n`);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"; run "stream-metrics help"`);
+    }
+  } catch (err) {
+    return reportError(err);
+  }
+}
+
+/** Prints an error as one line (no stack for expected errors) and returns the exit code. */
+export function reportError(err: unknown): number {
+  if (err instanceof StreamMetricsError) {
+    process.stderr.write(`stream-metrics: ${err.message}\n`);
+    return err instanceof UsageError ? 2 : 1;
+  }
+  const e = err as { code?: string; message?: string; name?: string };
+  if (e?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || e?.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || e?.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    process.stderr.write(`stream-metrics: ${e.message}; run "stream-metrics help"\n`);
+    return 2;
+  }
+  if (e?.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(String(e?.message))) {
+    process.stderr.write(`stream-metrics: cannot reach the endpoint (${e.message}); is "stream-metrics up" running, and are AWS_ENDPOINT_URL_* set to what it printed?\n`);
+    return 1;
+  }
+  process.stderr.write(`stream-metrics: ${e?.name ?? 'Error'}: ${e?.message ?? String(err)}\n`);
+  return 1;
+}
+
+function positiveInt(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${name} needs a non-negative integer, got "${value}"`);
+  return n;
+}
+
+function parseTime(name: string, value: string | undefined): number {
+  if (value === undefined) throw new UsageError(`${name} is required (an ISO time such as 2026-11-23T10:00:00Z)`);
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new UsageError(`${name}: "${value}" is not an ISO time (e.g. 2026-11-23T10:00:00Z)`);
+  return ms;
+}
+
+async function queryCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      from: { type: 'string' },
+      to: { type: 'string' },
+      by: { type: 'string' },
+      grain: { type: 'string' },
+      top: { type: 'string' },
+      source: { type: 'string', default: 'dynamodb' },
+      format: { type: 'string', default: 'table' },
+    },
+  });
+  const metric = positionals[0];
+  if (!metric) throw new UsageError('query needs a METRIC; run "stream-metrics metrics" for the list');
+  const fromMs = parseTime('--from', values.from);
+  const toMs = parseTime('--to', values.to);
+  if (toMs <= fromMs) throw new UsageError('--to must be after --from');
+  if (values.grain !== undefined && !(values.grain in GRAIN_MS)) throw new UsageError(`--grain must be one of ${Object.keys(GRAIN_MS).join(', ')}`);
+  if (!['dynamodb', 'redshift'].includes(values.source!)) throw new UsageError('--source must be dynamodb or redshift');
+  if (!['table', 'json', 'csv'].includes(values.format!)) throw new UsageError('--format must be table, json or csv');
+  const req = {
+    metric,
+    fromMs,
+    toMs,
+    by: values.by ? values.by.split(',') : [],
+    ...(values.grain ? { grain: values.grain as Grain } : {}),
+    ...(values.top !== undefined ? { top: positiveInt('--top', values.top)! } : {}),
+  };
+  // Validate the metric and dimensions before touching the network.
+  const { planQuery } = await import('../query/rollup.ts');
+  planQuery(req);
+  const config = loadConfig();
+  const { runQuery } = await import('../query/run-query.ts');
+  const { createQuerySource } = await import('../sinks/query-source.ts');
+  const source = createQuerySource(config, values.source as 'dynamodb' | 'redshift');
+  const rows = await runQuery(req, source);
+  process.stdout.write(formatRows(rows, values.format as Format));
   return 0;
+}
+
+async function produceCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      stream: { type: 'string' },
+      file: { type: 'string' },
+      generate: { type: 'string' },
+      rate: { type: 'string' },
+      kpl: { type: 'string' },
+      seed: { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+    },
+  });
+  const stream = values.stream;
+  if (stream !== 'clickstream' && stream !== 'transactions') throw new UsageError('--stream must be clickstream or transactions');
+  if (!values.file === !values.generate) throw new UsageError('give exactly one of --file F.jsonl or --generate N');
+  const rate = positiveInt('--rate', values.rate);
+  const kpl = positiveInt('--kpl', values.kpl);
+  const config = loadConfig();
+  const { createKinesisClient, produce } = await import('../local/producer.ts');
+  const kinesis = createKinesisClient({ region: config.region });
+  const streamName = config.streams[stream];
+  let records: AsyncIterable<{ partitionKey: string; data: string }>;
+  if (values.file) {
+    if (!fs.existsSync(values.file)) throw new UsageError(`--file: no such file "${values.file}"`);
+    records = fileRecords(values.file);
+  } else {
+    const n = positiveInt('--generate', values.generate)!;
+    const gen = await import('../generate/index.ts');
+    const g = stream === 'clickstream' ? gen.createClickstreamGenerator({ seed: positiveInt('--seed', values.seed) ?? Date.now() % 2 ** 31 }) : gen.createTransactionGenerator({ seed: positiveInt('--seed', values.seed) ?? Date.now() % 2 ** 31 });
+    records = (async function* () {
+      for (let i = 0; i < n; i++) {
+        const r = g.next();
+        yield { partitionKey: r.partitionKey, data: r.data };
+      }
+    })();
+  }
+  const progress = !values.quiet && process.stderr.isTTY;
+  const sent = await produce(kinesis, streamName, records, {
+    ...(rate ? { rate } : {}),
+    ...(kpl ? { kplAggregate: kpl } : {}),
+    onProgress: progress ? (n) => process.stderr.write(`\rproduced ${n} records to ${streamName}`) : undefined,
+  });
+  if (progress) process.stderr.write('\n');
+  process.stderr.write(`produced ${sent} records to ${streamName}\n`);
+  kinesis.destroy();
+  return 0;
+}
+
+async function* fileRecords(file: string): AsyncIterable<{ partitionKey: string; data: string }> {
+  const rl = readline.createInterface({ input: fs.createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  let i = 0;
+  for await (const line of rl) {
+    if (line.trim() === '') continue;
+    // Partition by the record's own id when it has one, so one entity stays on one shard.
+    const id = /"(?:eventId|transactionId|sessionId)"\s*:\s*"([^"]{1,128})"/.exec(line)?.[1];
+    yield { partitionKey: id ?? String(i), data: line };
+    i++;
+  }
 }

@@ -1,0 +1,23 @@
+/**
+ * The sources `stream-metrics query` reads: the DynamoDB metric store or Redshift through
+ * the Data API, with clients built from the same configuration and environment as the
+ * workers (so it works against the local stack and AWS alike).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { Config } from '../config.ts';
+import { DynamoMetricStore } from './dynamodb/metric-store.ts';
+import { DataApi } from './redshift/data-api.ts';
+
+/**
+ * Builds a query source.
+ *
+ * @example
+ * const rows = await runQuery(req, createQuerySource(loadConfig(), 'redshift'));
+ */
+export function createQuerySource(config: Config, kind: 'dynamodb' | 'redshift'): { kind: 'dynamodb'; store: DynamoMetricStore } | { kind: 'redshift'; api: DataApi } {
+  const common = { region: config.region, requestHandler: new NodeHttpHandler({ connectionTimeout: 3_000, requestTimeout: 60_000 }) };
+  if (kind === 'dynamodb') return { kind, store: new DynamoMetricStore(new DynamoDBClient(common), config.tables.metrics) };
+  return { kind, api: new DataApi(new RedshiftDataClient(common), config.redshift.target) };
+}
