@@ -1,0 +1,241 @@
+/**
+ * The local stack behind `stream-metrics up`, as a library (the end-to-end tests start it
+ * in-process): endpoints, resources, pollers running the real handlers, producer.
+ */
+import { CreateStreamCommand, DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateDeliveryStreamCommand, FirehoseClient, ListDeliveryStreamsCommand } from '@aws-sdk/client-firehose';
+import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import fs from 'node:fs';
+import type http from 'node:http';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { ConfigError } from '../errors.ts';
+import { createClickstreamGenerator, createTransactionGenerator } from '../generate/index.ts';
+import { FUNCTIONS, RESOURCE_NAMES, type FunctionSettings } from '../settings.ts';
+import { ensureTables } from '../sinks/dynamodb/tables.ts';
+import { deliveryStreamConfig } from '../sinks/firehose-sink.ts';
+import { DataApi } from '../sinks/redshift/data-api.ts';
+import { migrate } from '../sinks/redshift/migrations.ts';
+import type { StreamKind } from '../types.ts';
+import { startFirehoseServer } from './firehose/server.ts';
+import { DynamoCheckpointStore } from './poller/checkpoint-store.ts';
+import { FileFailureDestination } from './poller/on-failure.ts';
+import { workerInvoker } from './poller/invoker.ts';
+import { KinesisPoller } from './poller/poller.ts';
+import { createKinesisClient, produce } from './producer.ts';
+import { startRedshiftDataServer } from './redshift-data/server.ts';
+import { createPgliteBackend, createPostgresBackend, type SqlBackend } from './sql-backend.ts';
+
+const require = createRequire(import.meta.url);
+const REGION = 'us-east-1';
+const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+export interface StackOptions {
+  /** project root (for the handler files) */
+  root: string;
+  /** kinesis, dynamodb, firehose, redshiftData ports (0 = any free port) */
+  ports: number[];
+  dataDir: string;
+  /** keep kinesalite/dynalite/PGlite state on disk under dataDir */
+  persistent: boolean;
+  pgUrl?: string;
+  chaos: string;
+  shards: number;
+  functions?: typeof FUNCTIONS;
+  /** overrides of the event source mapping settings (tests) */
+  eventSource?: Partial<FunctionSettings['eventSource']>;
+  /** extra worker environment (tests) */
+  env?: Record<string, string>;
+  log?: (line: string) => void;
+}
+
+export interface Stack {
+  region: string;
+  dataDir: string;
+  endpoints: { kinesis: string; dynamodb: string; firehose: string; redshiftData: string };
+  /** environment that points the SDK and the workers at this stack */
+  env: Record<string, string>;
+  kinesis: KinesisClient;
+  pollers: Record<StreamKind, KinesisPoller>;
+  backend: SqlBackend;
+  failures: FileFailureDestination;
+  startProducer(rate: number): void;
+  startDashboard(out: NodeJS.WriteStream): void;
+  /** resolves when every shard of both streams has been read to its tip */
+  idle(): Promise<void>;
+  flush(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function listen(server: http.Server, port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new ConfigError('--port-base', `port ${port} is in use; pass --port-base 0 for any free ports`) : err));
+    server.listen(port, '127.0.0.1', () => {
+      const addr = server.address() as { port: number };
+      resolve(`http://127.0.0.1:${addr.port}`);
+    });
+  });
+}
+
+async function ensureStream(kinesis: KinesisClient, name: string, shards: number): Promise<void> {
+  try {
+    await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
+  } catch (err) {
+    if ((err as Error).name !== 'ResourceInUseException') throw err;
+  }
+  for (let i = 0; i < 200; i++) {
+    const d = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
+    if (d.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`stream ${name} did not become ACTIVE`);
+}
+
+/**
+ * Starts the local stack.
+ *
+ * @example
+ * const stack = await startStack({ root, ports: [0, 0, 0, 0], dataDir, persistent: false, chaos: 'off', shards: 2 });
+ */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const log = options.log ?? (() => {});
+  const dir = (name: string) => {
+    const d = path.join(options.dataDir, name);
+    fs.mkdirSync(d, { recursive: true });
+    return d;
+  };
+  const closers: (() => Promise<unknown>)[] = [];
+
+  log('starting kinesalite and dynalite…');
+  const kinesalite = require('kinesalite')({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 100, ...(options.persistent ? { path: dir('kinesis') } : {}) }) as http.Server;
+  const dynalite = require('dynalite')({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.persistent ? { path: dir('dynamodb') } : {}) }) as http.Server;
+  const kinesisUrl = await listen(kinesalite, options.ports[0] ?? 0);
+  closers.push(() => new Promise((r) => kinesalite.close(r)));
+  const dynamoUrl = await listen(dynalite, options.ports[1] ?? 0);
+  closers.push(() => new Promise((r) => dynalite.close(r)));
+
+  log(options.pgUrl ? `connecting to PostgreSQL at ${options.pgUrl.replace(/:[^:@/]*@/, ':***@')}…` : 'starting the embedded PostgreSQL (PGlite)…');
+  const backend = options.pgUrl ? await createPostgresBackend(options.pgUrl) : await createPgliteBackend(options.persistent ? { dataDir: dir('pg') } : {});
+  const firehose = await startFirehoseServer({ backend, port: options.ports[2] ?? 0, flushIntervalMs: 1_000 });
+  const redshiftData = await startRedshiftDataServer({ backend, port: options.ports[3] ?? 0 });
+  closers.push(() => firehose.close(), () => redshiftData.close());
+  const endpoints = { kinesis: kinesisUrl, dynamodb: dynamoUrl, firehose: firehose.url, redshiftData: redshiftData.url };
+
+  const env: Record<string, string> = {
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_KINESIS: endpoints.kinesis,
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+    AWS_ENDPOINT_URL_FIREHOSE: endpoints.firehose,
+    AWS_ENDPOINT_URL_REDSHIFT_DATA: endpoints.redshiftData,
+    REDSHIFT_DIALECT: 'postgres',
+    REDSHIFT_WORKGROUP: 'local',
+    CHAOS: options.chaos,
+    ...options.env,
+  };
+  // The CLI's own clients (and anything else in this process) use the same endpoints.
+  Object.assign(process.env, env);
+
+  const http1 = () => new NodeHttpHandler({ connectionTimeout: 3_000, requestTimeout: 30_000 });
+  const kinesis = createKinesisClient({ region: REGION, endpoint: endpoints.kinesis });
+  const dynamodb = new DynamoDBClient({ region: REGION, endpoint: endpoints.dynamodb, credentials: CREDENTIALS, requestHandler: http1() });
+  const firehoseClient = new FirehoseClient({ region: REGION, endpoint: endpoints.firehose, credentials: CREDENTIALS, requestHandler: http1() });
+  const dataApi = new DataApi(new RedshiftDataClient({ region: REGION, endpoint: endpoints.redshiftData, credentials: CREDENTIALS, requestHandler: http1() }), { database: RESOURCE_NAMES.redshiftDatabase, workgroupName: 'local' });
+
+  log('creating streams, tables and the Redshift schema…');
+  await Promise.all([ensureStream(kinesis, RESOURCE_NAMES.streams.clickstream, options.shards), ensureStream(kinesis, RESOURCE_NAMES.streams.transactions, options.shards)]);
+  await ensureTables(dynamodb, { metrics: RESOURCE_NAMES.metricsTable, dedupe: RESOURCE_NAMES.dedupeTable, badRecords: RESOURCE_NAMES.badRecordsTable });
+  const checkpoints = new DynamoCheckpointStore(dynamodb, RESOURCE_NAMES.checkpointsTable);
+  await checkpoints.ensureTable();
+  await migrate((sql) => dataApi.execute(sql), 'postgres');
+  const existing = new Set((await firehoseClient.send(new ListDeliveryStreamsCommand({ Limit: 100 }))).DeliveryStreamNames ?? []);
+  for (const stream of ['clickstream', 'transactions'] as const) {
+    const name = RESOURCE_NAMES.firehose[stream];
+    if (!existing.has(name)) await firehoseClient.send(new CreateDeliveryStreamCommand(deliveryStreamConfig(stream, name, { database: RESOURCE_NAMES.redshiftDatabase })));
+  }
+
+  const failures = new FileFailureDestination(path.join(options.dataDir, 'on-failure.jsonl'));
+  const functions = options.functions ?? FUNCTIONS;
+  const pollers = {} as Record<StreamKind, KinesisPoller>;
+  for (const stream of ['clickstream', 'transactions'] as const) {
+    const fn = functions[stream];
+    const invoker = workerInvoker({ handlerModule: path.join(options.root, fn.entry), timeoutMs: fn.timeoutSeconds * 1000, memoryMb: fn.memoryMb, env });
+    pollers[stream] = new KinesisPoller({
+      kinesis,
+      streamName: RESOURCE_NAMES.streams[stream],
+      region: REGION,
+      consumer: `stream-metrics-${stream}`,
+      settings: { ...fn.eventSource, ...options.eventSource },
+      invoker,
+      checkpoints,
+      onFailure: failures,
+      log: (e) => {
+        const ev = e as unknown as Record<string, unknown>;
+        if (/fail|bisect|destination|error/i.test(String(ev.type ?? ''))) log(`poller ${stream}: ${JSON.stringify(ev)}`);
+      },
+    });
+  }
+  log('starting pollers (handlers run in worker threads with Lambda limits)…');
+  await Promise.all(Object.values(pollers).map((p) => p.start()));
+
+  let producing: { stop: boolean; done: Promise<unknown> } | null = null;
+  let dashboard: NodeJS.Timeout | null = null;
+
+  const stack: Stack = {
+    region: REGION,
+    dataDir: options.dataDir,
+    endpoints,
+    env,
+    kinesis,
+    pollers,
+    backend,
+    failures,
+    startProducer(rate: number) {
+      const state = { stop: false, done: Promise.resolve() as Promise<unknown> };
+      const seed = Date.now() % 2 ** 31;
+      const forever = (gen: { next(): { partitionKey: string; data: string } }) =>
+        (async function* () {
+          while (!state.stop) yield gen.next();
+        })();
+      const clickRate = Math.max(1, Math.round(rate * 0.85));
+      const txRate = Math.max(1, Math.round(rate * 0.15));
+      state.done = Promise.all([
+        produce(kinesis, RESOURCE_NAMES.streams.clickstream, forever(createClickstreamGenerator({ seed })), { rate: Math.ceil(clickRate * 0.8) }),
+        // A share of the traffic arrives KPL-aggregated, as from the Kinesis Producer Library.
+        produce(kinesis, RESOURCE_NAMES.streams.clickstream, forever(createClickstreamGenerator({ seed: seed + 1 })), { rate: Math.max(1, Math.floor(clickRate * 0.2)), kplAggregate: 5 }),
+        produce(kinesis, RESOURCE_NAMES.streams.transactions, forever(createTransactionGenerator({ seed: seed + 2 })), { rate: txRate }),
+      ]).catch((err) => log(`producer stopped: ${(err as Error).message}`));
+      producing = state;
+      log(`synthetic producer: ~${rate} records/s (clickstream ${clickRate}/s, transactions ${txRate}/s)`);
+    },
+    startDashboard(out) {
+      void import('./dashboard.ts').then(({ startDashboard }) => {
+        dashboard = startDashboard(out, stack);
+      });
+    },
+    async idle() {
+      await Promise.all(Object.values(pollers).map((p) => p.idle()));
+    },
+    async flush() {
+      await firehose.flush();
+    },
+    async stop() {
+      if (dashboard) clearInterval(dashboard);
+      if (producing) {
+        producing.stop = true;
+        await producing.done;
+      }
+      await Promise.all(Object.values(pollers).map((p) => p.stop()));
+      await firehose.flush().catch(() => {});
+      for (const close of closers.reverse()) await close().catch(() => {});
+      await backend.close().catch(() => {});
+      kinesis.destroy();
+      dynamodb.destroy();
+      firehoseClient.destroy();
+    },
+  };
+  return stack;
+}

@@ -1,0 +1,147 @@
+/**
+ * `stream-metrics up` (SPEC §7, §8): the whole system on a laptop in one process tree —
+ * kinesalite, dynalite, the local Firehose and Redshift Data API endpoints on an embedded
+ * PostgreSQL (or `--pg-url`), the two workers fed by Lambda-faithful pollers, and a
+ * synthetic producer. Prints where everything listens when it is ready; SIGINT/SIGTERM
+ * stops it cleanly; `--data-dir` keeps state across restarts.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { parseChaos } from '../chaos.ts';
+import { ConfigError, UsageError } from '../errors.ts';
+import { FUNCTIONS, RESOURCE_NAMES } from '../settings.ts';
+import { startStack, type Stack } from './stack.ts';
+
+export interface UpOptions {
+  producer: boolean;
+  rate: number;
+  dataDir?: string;
+  pgUrl?: string;
+  chaos: string;
+  json: boolean;
+  dashboard: boolean;
+  portBase: number;
+  shards: number;
+}
+
+/** Parses the flags of `up`. */
+export function parseUpArgs(argv: string[]): UpOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'no-producer': { type: 'boolean', default: false },
+      rate: { type: 'string', default: '50' },
+      'data-dir': { type: 'string' },
+      'pg-url': { type: 'string' },
+      chaos: { type: 'string', default: 'off' },
+      json: { type: 'boolean', default: false },
+      dashboard: { type: 'boolean', default: false },
+      'port-base': { type: 'string', default: '4567' },
+      shards: { type: 'string', default: '2' },
+    },
+  });
+  const rate = Number(values.rate);
+  if (!Number.isFinite(rate) || rate < 0) throw new UsageError(`--rate needs a number of records per second, got "${values.rate}"`);
+  const portBase = Number(values['port-base']);
+  if (!Number.isInteger(portBase) || portBase < 0 || portBase > 65_530) throw new UsageError(`--port-base needs a port number (0 = any free ports), got "${values['port-base']}"`);
+  const shards = Number(values.shards);
+  if (!Number.isInteger(shards) || shards < 1 || shards > 16) throw new UsageError(`--shards needs 1–16, got "${values.shards}"`);
+  parseChaos(values.chaos);
+  if (values['pg-url'] && !/^postgres(ql)?:\/\//.test(values['pg-url'])) throw new ConfigError('--pg-url', `"${values['pg-url']}" is not a postgres:// URL (e.g. postgres://postgres@127.0.0.1:5432/postgres)`);
+  return {
+    producer: !values['no-producer'],
+    rate,
+    ...(values['data-dir'] ? { dataDir: path.resolve(values['data-dir']) } : {}),
+    ...(values['pg-url'] ? { pgUrl: values['pg-url'] } : {}),
+    chaos: values.chaos!,
+    json: values.json!,
+    dashboard: values.dashboard!,
+    portBase,
+    shards,
+  };
+}
+
+async function portFree(port: number): Promise<boolean> {
+  if (port === 0) return true;
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/** The `up` command: runs until a signal arrives. */
+export async function upCommand(argv: string[]): Promise<number> {
+  const options = parseUpArgs(argv);
+  const ports = [0, 1, 2, 3].map((i) => (options.portBase === 0 ? 0 : options.portBase + i));
+  for (const p of ports) {
+    if (!(await portFree(p))) throw new ConfigError('--port-base', `port ${p} is in use (another "stream-metrics up"?); stop it or pass --port-base 0 for any free ports`);
+  }
+  const log = (line: string) => {
+    if (!options.json || process.stderr.isTTY) process.stderr.write(`${line}\n`);
+    else process.stderr.write(`${line}\n`);
+  };
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+  let stack: Stack | undefined;
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`stream-metrics: ${signal}: stopping (finishing in-flight batches, saving checkpoints)…`);
+    const force = setTimeout(() => process.exit(1), 20_000);
+    force.unref();
+    await stack?.stop();
+    log('stream-metrics: stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  stack = await startStack({
+    root,
+    ports,
+    dataDir: options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'stream-metrics-')),
+    persistent: options.dataDir !== undefined,
+    ...(options.pgUrl ? { pgUrl: options.pgUrl } : {}),
+    chaos: options.chaos,
+    shards: options.shards,
+    functions: FUNCTIONS,
+    log,
+  });
+  const ready = {
+    ready: true,
+    region: stack.region,
+    endpoints: stack.endpoints,
+    streams: { clickstream: RESOURCE_NAMES.streams.clickstream, transactions: RESOURCE_NAMES.streams.transactions },
+  };
+  if (options.json) process.stdout.write(`${JSON.stringify(ready)}\n`);
+  else {
+    process.stdout.write(
+      [
+        'stream-metrics is up.',
+        `  kinesis        ${stack.endpoints.kinesis}`,
+        `  dynamodb       ${stack.endpoints.dynamodb}`,
+        `  firehose       ${stack.endpoints.firehose}`,
+        `  redshift data  ${stack.endpoints.redshiftData}`,
+        `  data dir       ${stack.dataDir}${options.dataDir ? '' : ' (temporary: pass --data-dir to keep state)'}`,
+        '',
+        'In another terminal:',
+        `  export AWS_REGION=${stack.region} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local`,
+        `  export AWS_ENDPOINT_URL_KINESIS=${stack.endpoints.kinesis} AWS_ENDPOINT_URL_DYNAMODB=${stack.endpoints.dynamodb}`,
+        `  export AWS_ENDPOINT_URL_FIREHOSE=${stack.endpoints.firehose} AWS_ENDPOINT_URL_REDSHIFT_DATA=${stack.endpoints.redshiftData}`,
+        `  npx stream-metrics query page_views --from ${new Date(Date.now() - 3_600_000).toISOString().slice(0, 16)}Z --to ${new Date(Date.now() + 60_000).toISOString().slice(0, 16)}Z --grain 1m`,
+        '',
+        'Ctrl-C stops it.',
+        '',
+      ].join('\n'),
+    );
+  }
+  if (options.producer) stack.startProducer(options.rate);
+  if (options.dashboard) stack.startDashboard(process.stdout);
+  await new Promise(() => {});
+  return 0;
+}
