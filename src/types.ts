@@ -152,6 +152,8 @@ export interface ClassifiedRecord {
   clean?: CleanRecord;
   /** raw data, present for `rejected` (the bad-records sink keeps it) */
   rawBase64?: string;
+  /** set by bad-record replay: the outcome this record had before, whose count it takes over */
+  replaces?: { outcome: Outcome; reason: string | null };
 }
 
 /**

@@ -124,6 +124,12 @@ class Accumulator {
   quality(r: ClassifiedRecord, streamName: string): void {
     const cell = encodeCell('records', ['stream', 'outcome', 'reason'], [streamName, r.outcome, r.reason ?? '-']);
     this.add('dq', minuteOf(r.arrivalMs), cell, 1, r.posKey);
+    if (r.replaces) {
+      // A replayed bad record moves from its old outcome to its new one: the four outcomes
+      // still add up to the records written to the stream.
+      const old = encodeCell('records', ['stream', 'outcome', 'reason'], [streamName, r.replaces.outcome, r.replaces.reason ?? '-']);
+      this.add('dq', minuteOf(r.arrivalMs), old, -1, r.posKey);
+    }
   }
 
   output(): AggregateOutput {

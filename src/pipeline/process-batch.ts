@@ -6,7 +6,7 @@
  */
 import { decodeBatch } from '../decode/decode-batch.ts';
 import { aggregate } from '../metrics/aggregate.ts';
-import type { BatchResult, BatchSource, ClassifiedRecord, DedupeStore, KinesisRecordInput, Outcome } from '../types.ts';
+import type { BatchResult, BatchSource, ClassifiedRecord, DecodedRecord, DedupeStore, KinesisRecordInput, Outcome } from '../types.ts';
 import { classify, type ClassifyOptions } from './classify.ts';
 import { dedupe } from './dedupe.ts';
 
@@ -25,8 +25,27 @@ export interface PipelineOptions extends ClassifyOptions {
  */
 export async function processBatch(input: readonly KinesisRecordInput[], source: BatchSource, options: PipelineOptions): Promise<BatchResult> {
   const decoded = decodeBatch(input, source.shardId, { maxRecordBytes: options.maxRecordBytes });
+  return processDecoded(decoded, source, options);
+}
+
+/**
+ * The pipeline after decoding, for records decoded elsewhere (bad-record replay). `replaces`
+ * gives, per position, the outcome a record had before (its `records` data-quality count
+ * moves instead of being counted twice).
+ */
+export async function processDecoded(
+  decoded: readonly DecodedRecord[],
+  source: BatchSource,
+  options: PipelineOptions,
+  replaces?: ReadonlyMap<string, { outcome: Outcome; reason: string | null }>,
+): Promise<BatchResult> {
   const records: ClassifiedRecord[] = new Array(decoded.length);
-  for (let i = 0; i < decoded.length; i++) records[i] = classify(source.stream, decoded[i]!, options);
+  for (let i = 0; i < decoded.length; i++) {
+    const r = classify(source.stream, decoded[i]!, options);
+    const before = replaces?.get(r.posKey);
+    if (before) r.replaces = before;
+    records[i] = r;
+  }
   await dedupe(source.stream, records, options.dedupeStore);
   const { counters, sketches } = aggregate(records, source);
   const counts: Record<Outcome, number> = { counted: 0, filtered: 0, duplicate: 0, rejected: 0 };
