@@ -95,13 +95,13 @@ export function parseIsoTimestamp(s: string): number {
     while (i < n) {
       const c = s.charCodeAt(i) - 48;
       if (c < 0 || c > 9) break;
+      // digits past the third are sub-millisecond: validated, then dropped (truncation)
       fracMs += c * scale;
-      scale = scale / 10;
+      scale = scale === 1 ? 0 : scale / 10;
       i++;
     }
     const count = i - start;
     if (count < 1 || count > MAX_FRACTION_DIGITS) return NaN;
-    fracMs = Math.floor(fracMs + 1e-9); // scale below 1 adds sub-ms parts: truncate them
   }
   let offsetMin = 0;
   const c = s.charCodeAt(i);
@@ -292,22 +292,18 @@ export function decimalToMinor(amount: string | number, digits: number): number 
 /** `digits[.digits][e±digits]` → minor units (see {@link decimalToMinor}). */
 function textToMinor(text: string, digits: number): number {
   const n = text.length;
-  let intLen = 0;
+  let intLen = -1;
   let mantissaLen = 0;
   let i = 0;
   for (; i < n; i++) {
     const c = text.charCodeAt(i);
-    if (c === 46) {
-      intLen = mantissaLen;
-      continue;
-    }
-    if (c === 101 || c === 69) break;
-    mantissaLen++;
+    if (c === 46) intLen = mantissaLen;
+    else if (c === 101 || c === 69) break;
+    else mantissaLen++;
   }
-  const hasPoint = text.indexOf('.') >= 0 && text.indexOf('.') < i;
-  if (!hasPoint) intLen = mantissaLen;
-  let exp = 0;
-  if (i < n) exp = Number(text.slice(i + 1)); // `e+21`, `e-7`: only `String(n)` produces these
+  if (intLen < 0) intLen = mantissaLen;
+  // `e+21`, `e-7`: only `String(n)` of a number produces an exponent
+  const exp = i < n ? Number(text.slice(i + 1)) : 0;
   const pointPos = intLen + exp;
   const decimals = Math.max(0, mantissaLen - pointPos);
   if (decimals > digits) return TOO_MANY_DECIMALS;
@@ -319,8 +315,9 @@ function textToMinor(text: string, digits: number): number {
     if (acc > limit && acc * 10 + (c - 48) > MAX_MINOR) return OUT_OF_RANGE;
     acc = acc * 10 + (c - 48);
   }
-  // Scale so that exactly `digits` decimals remain: multiply by 10^(digits - decimals).
-  for (let k = digits - decimals; k > 0 && acc !== 0; k--) {
+  // The mantissa's digits are an integer; its value in minor units is that integer times
+  // 10^(pointPos - mantissaLen + digits), an exponent ≥ 0 once `decimals ≤ digits`.
+  for (let k = pointPos - mantissaLen + digits; k > 0 && acc !== 0; k--) {
     if (acc > MAX_MINOR / 10) return OUT_OF_RANGE;
     acc *= 10;
   }
