@@ -3,7 +3,7 @@
  * `schemas/clickstream.v1.json` is exported from it (`npm run schemas`), and the fast
  * validator in `src/validate/` is property-tested against it.
  *
- * Choices where the spec is silent (lengths in UTF-16 code units, as JavaScript counts):
+ * Choices where the spec is silent (lengths in Unicode code points, as zod 4 and JSON Schema count):
  * - `userId`: 1–128 chars or `null`; send `null` or omit it for an anonymous visitor.
  * - `page.referrer`, `page.title`, `search.query`, `country`: any length here ("any
  *   string"); cleaning caps lengths (SPEC §3), a long title is no reason to lose an event.

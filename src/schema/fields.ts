@@ -19,7 +19,7 @@ export const idField = z
   .max(64)
   .regex(new RegExp(ID_PATTERN), { error: 'must be 1–64 chars of [A-Za-z0-9_-]' });
 
-/** A free identifier (session, customer, …): 1–128 UTF-16 code units. */
+/** A free identifier (session, customer, …): 1–128 code points. */
 export const shortIdField = z.string().min(1).max(128);
 
 /**

@@ -135,6 +135,40 @@ export function occurredAtMs(value: string | number): number {
   return parseIsoTimestamp(value);
 }
 
+/**
+ * Length in Unicode code points, as zod 4 and JSON Schema's `minLength`/`maxLength` count
+ * (a surrogate pair is one; a lone surrogate counts as one too).
+ *
+ * @example
+ * codePointLength('a😀'); // 2 ('a😀'.length is 3)
+ */
+export function codePointLength(s: string): number {
+  const units = s.length;
+  let count = units;
+  for (let i = 0; i < units - 1; i++) {
+    if ((s.charCodeAt(i) & 0xfc00) === 0xd800 && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      count--;
+      i++;
+    }
+  }
+  return count;
+}
+
+/**
+ * True when `s` has `min`…`max` code points. Cheap in the common case: UTF-16 units bound
+ * the code-point count from above (and from below by half), so most strings need no count.
+ *
+ * @example
+ * hasLength('😀'.repeat(64), 1, 64); // true (128 UTF-16 units)
+ */
+export function hasLength(s: string, min: number, max: number): boolean {
+  const units = s.length;
+  if (units < min) return false;
+  if (units <= max && units >= min * 2) return true;
+  const n = codePointLength(s);
+  return n >= min && n <= max;
+}
+
 /** True for `[A-Za-z0-9_-]{1,max}` (a char loop: cheaper than a regex here). */
 export function isIdText(s: string, max: number): boolean {
   const n = s.length;

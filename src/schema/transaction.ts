@@ -3,7 +3,7 @@
  * `schemas/transaction.v1.json` is exported from it (`npm run schemas`), and the fast
  * validator in `src/validate/` is property-tested against it.
  *
- * Choices where the spec is silent (lengths in UTF-16 code units):
+ * Choices where the spec is silent (lengths in Unicode code points, as zod 4 and JSON Schema count):
  * - `sessionId`, `originalTransactionId`: 1–128 chars when present.
  * - `items`: at most {@link MAX_ITEMS} line items.
  * - `country`: any string here; cleaning normalises it (or `ZZ`).

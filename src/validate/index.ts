@@ -40,6 +40,8 @@ import { currencyDigits } from '../schema/currencies.ts';
 import { CLICK_TYPES, clickstreamEventSchema } from '../schema/clickstream.ts';
 import { MAX_ITEMS, PAYMENT_METHODS, TRANSACTION_STATUSES, TRANSACTION_TYPES, transactionSchema } from '../schema/transaction.ts';
 import {
+  codePointLength,
+  hasLength,
   isDecimalText,
   isHttpUrl,
   isIdText,
@@ -60,9 +62,8 @@ const PAYMENT_SET: ReadonlySet<string> = new Set(PAYMENT_METHODS);
 
 function str(v: unknown, min: number, max: number): string | undefined {
   if (typeof v !== 'string') return `expected string, received ${typeName(v)}`;
-  if (v.length < min) return `must be at least ${min} chars`;
-  if (v.length > max) return `must be at most ${max} chars`;
-  return undefined;
+  if (hasLength(v, min, max)) return undefined;
+  return v.length < min || codePointLength(v) < min ? `must be at least ${min} chars` : `must be at most ${max} chars`;
 }
 
 function optStr(v: unknown, min: number, max: number): string | undefined {
