@@ -21,6 +21,7 @@
  * (1 when the batch finishes before the first poll, ~25 ms).
  */
 import { StatementFailedError } from '../../errors.ts';
+import { findMetric } from '../../metrics/catalog.ts';
 import type { CounterRow, SketchRow } from '../../types.ts';
 import { isRetryableError, withRetry, type RetryOptions } from '../retry.ts';
 import type { DataApi } from './data-api.ts';
@@ -43,6 +44,17 @@ export function canonicalDims(dims: Record<string, string>): string {
   const sorted: Record<string, string> = {};
   for (const k of Object.keys(dims).sort()) sorted[k] = dims[k]!;
   return JSON.stringify(sorted);
+}
+
+/**
+ * The order of a row's dimensions in the `dimN_*` columns: the catalog's order for that
+ * combination (`revenue` by currency × country → currency, country), whatever order the
+ * keys came in, so a replay writes the same columns; sorted for metrics the catalog lacks.
+ */
+export function dimOrder(metric: string, dims: Record<string, string>): string[] {
+  const names = Object.keys(dims).sort();
+  const combo = findMetric(metric)?.combos.find((c) => c.length === names.length && [...c].sort().every((d, i) => d === names[i]));
+  return combo ? [...combo] : names;
 }
 
 interface Table {
@@ -161,7 +173,7 @@ export class RedshiftMetricMirror {
 
   private counterTuple(r: CounterRow, loadedAt: string): string {
     const d = this.dialect;
-    const names = Object.keys(r.dims);
+    const names = dimOrder(r.metric, r.dims);
     const dim = (i: number) => {
       const n = names[i];
       return n === undefined
@@ -182,7 +194,7 @@ export class RedshiftMetricMirror {
 
   private sketchTuple(r: SketchRow, loadedAt: string): string {
     const d = this.dialect;
-    const n = Object.keys(r.dims)[0];
+    const n = dimOrder(r.metric, r.dims)[0];
     return `(${[
       sqlString(checkKey('metric', r.metric, METRIC_LIMITS.metric), d),
       sqlString(checkKey('dims', canonicalDims(r.dims), METRIC_LIMITS.dims), d),
