@@ -93,6 +93,40 @@ async function ensureStream(kinesis: KinesisClient, name: string, shards: number
   throw new Error(`stream ${name} did not become ACTIVE`);
 }
 
+export interface ProvisionClients {
+  kinesis: KinesisClient;
+  dynamodb: DynamoDBClient;
+  firehose: FirehoseClient;
+  dataApi: DataApi;
+  shards: number;
+  dialect: 'postgres' | 'redshift';
+}
+
+/**
+ * Creates what the workers need, idempotently: both streams, the DynamoDB tables (metrics,
+ * de-duplication, bad records, checkpoints), the Redshift schema and the Firehose delivery
+ * streams. Safe to run on every start, by several processes at once.
+ *
+ * @example
+ * await provision({ kinesis, dynamodb, firehose, dataApi, shards: 2, dialect: 'postgres' });
+ */
+export async function provision(c: ProvisionClients): Promise<void> {
+  await Promise.all([ensureStream(c.kinesis, RESOURCE_NAMES.streams.clickstream, c.shards), ensureStream(c.kinesis, RESOURCE_NAMES.streams.transactions, c.shards)]);
+  await ensureTables(c.dynamodb, { metrics: RESOURCE_NAMES.metricsTable, dedupe: RESOURCE_NAMES.dedupeTable, badRecords: RESOURCE_NAMES.badRecordsTable });
+  await new DynamoCheckpointStore(c.dynamodb, RESOURCE_NAMES.checkpointsTable).ensureTable();
+  await migrate((sql) => c.dataApi.execute(sql), c.dialect);
+  const existing = new Set((await c.firehose.send(new ListDeliveryStreamsCommand({ Limit: 100 }))).DeliveryStreamNames ?? []);
+  for (const stream of ['clickstream', 'transactions'] as const) {
+    const name = RESOURCE_NAMES.firehose[stream];
+    if (existing.has(name)) continue;
+    try {
+      await c.firehose.send(new CreateDeliveryStreamCommand(deliveryStreamConfig(stream, name, { database: RESOURCE_NAMES.redshiftDatabase })));
+    } catch (err) {
+      if ((err as Error).name !== 'ResourceInUseException') throw err;
+    }
+  }
+}
+
 /**
  * Starts the local stack.
  *
@@ -146,16 +180,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const dataApi = new DataApi(new RedshiftDataClient({ region: REGION, endpoint: endpoints.redshiftData, credentials: CREDENTIALS, requestHandler: http1() }), { database: RESOURCE_NAMES.redshiftDatabase, workgroupName: 'local' });
 
   log('creating streams, tables and the Redshift schema…');
-  await Promise.all([ensureStream(kinesis, RESOURCE_NAMES.streams.clickstream, options.shards), ensureStream(kinesis, RESOURCE_NAMES.streams.transactions, options.shards)]);
-  await ensureTables(dynamodb, { metrics: RESOURCE_NAMES.metricsTable, dedupe: RESOURCE_NAMES.dedupeTable, badRecords: RESOURCE_NAMES.badRecordsTable });
+  await provision({ kinesis, dynamodb, firehose: firehoseClient, dataApi, shards: options.shards, dialect: 'postgres' });
   const checkpoints = new DynamoCheckpointStore(dynamodb, RESOURCE_NAMES.checkpointsTable);
-  await checkpoints.ensureTable();
-  await migrate((sql) => dataApi.execute(sql), 'postgres');
-  const existing = new Set((await firehoseClient.send(new ListDeliveryStreamsCommand({ Limit: 100 }))).DeliveryStreamNames ?? []);
-  for (const stream of ['clickstream', 'transactions'] as const) {
-    const name = RESOURCE_NAMES.firehose[stream];
-    if (!existing.has(name)) await firehoseClient.send(new CreateDeliveryStreamCommand(deliveryStreamConfig(stream, name, { database: RESOURCE_NAMES.redshiftDatabase })));
-  }
 
   const failures = new FileFailureDestination(path.join(options.dataDir, 'on-failure.jsonl'));
   const functions = options.functions ?? FUNCTIONS;
