@@ -81,12 +81,10 @@ for (const open of [openPostgres, openPglite]) {
             tuples.push(`(${vals.map((v) => v.sql).join(', ')})`);
           });
           // Act
-          if (dialect === 'redshift') await db.query('SET standard_conforming_strings = off');
-          try {
-            await db.query(`INSERT INTO ${table} (${names.join(', ')}) VALUES ${tuples.join(', ')}`);
-          } finally {
-            await db.query('SET standard_conforming_strings = on');
-          }
+          await db.transaction([
+            `SET LOCAL standard_conforming_strings = ${dialect === 'redshift' ? 'off' : 'on'}`,
+            `INSERT INTO ${table} (${names.join(', ')}) VALUES ${tuples.join(', ')}`,
+          ]);
           const orderBy = columns.find((c) => c.type === 'TIMESTAMP')!.name;
           const { rows } = await db.query(`SELECT ${names.join(', ')} FROM ${table} ORDER BY ${orderBy}`);
           // Assert

@@ -17,33 +17,43 @@ export interface SqlDb {
 
 export const PG_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-/** A PostgreSQL connection whose search path is a fresh schema, dropped on close. */
+/**
+ * A PostgreSQL pool whose search path is a fresh schema, dropped on close. A pool, so that
+ * concurrent transactions really run concurrently, each on its own connection (as Data API
+ * statements each have their own session).
+ */
 export async function openPostgres(): Promise<SqlDb & { schema: string }> {
   const schema = `rs_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  await client.query(`CREATE SCHEMA ${schema}`);
-  await client.query(`SET search_path TO ${schema}`);
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  await admin.end();
+  const pool = new pg.Pool({ connectionString: PG_URL, max: 4, options: `-c search_path=${schema} -c TimeZone=UTC` });
   return {
     name: 'postgres',
     schema,
     async query(sql, params) {
-      const r = await client.query({ text: sql, values: params ?? [], rowMode: 'array' });
+      const r = await pool.query({ text: sql, values: params ?? [], rowMode: 'array' });
       return { rows: r.rows as unknown[][] };
     },
     async transaction(sqls) {
-      await client.query('BEGIN');
+      const client = await pool.connect();
       try {
-        for (const s of sqls) await client.query(s);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK');
-        throw err;
+        await client.query('BEGIN');
+        try {
+          for (const s of sqls) await client.query(s);
+          await client.query('COMMIT');
+        } catch (err) {
+          await client.query('ROLLBACK');
+          throw err;
+        }
+      } finally {
+        client.release();
       }
     },
     async close() {
-      await client.query(`DROP SCHEMA ${schema} CASCADE`).catch(() => {});
-      await client.end();
+      await pool.query(`DROP SCHEMA ${schema} CASCADE`).catch(() => {});
+      await pool.end();
     },
   };
 }

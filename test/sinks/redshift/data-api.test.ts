@@ -1,0 +1,244 @@
+/**
+ * The Data API client, the metric mirror and the read-back, through the real
+ * `RedshiftDataClient` against a Data API endpoint over PostgreSQL and PGlite.
+ */
+import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StatementFailedError } from '../../../src/errors.ts';
+import { DataApi } from '../../../src/sinks/redshift/data-api.ts';
+import { RedshiftMetricMirror } from '../../../src/sinks/redshift/metric-mirror.ts';
+import { migrate } from '../../../src/sinks/redshift/migrations.ts';
+import { readCounters, readSketches } from '../../../src/sinks/redshift/read-metrics.ts';
+import type { CounterRow, SketchRow } from '../../../src/types.ts';
+import { startDataApiEndpoint } from './endpoints.ts';
+import { HOSTILE, openPglite, openPostgres, type SqlDb } from './support.ts';
+
+const T0 = Date.UTC(2026, 0, 1, 12, 0);
+const fast = { attempts: 5, baseMs: 1, capMs: 5 };
+
+/** Adds a middleware that throws a ThrottlingException the first `times` calls. */
+function throttleFirst(client: RedshiftDataClient, times: number): { thrown: number } {
+  const state = { thrown: 0 };
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      if (state.thrown < times) {
+        state.thrown++;
+        throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'testThrottle' },
+  );
+  return state;
+}
+
+for (const open of [openPostgres, openPglite]) {
+  describe(`DataApi + mirror through the SDK on ${open === openPostgres ? 'PostgreSQL' : 'PGlite'}`, () => {
+    let db: SqlDb;
+    let endpoint: Awaited<ReturnType<typeof startDataApiEndpoint>>;
+    const clients: RedshiftDataClient[] = [];
+    const newClient = () => {
+      const c = new RedshiftDataClient({
+        region: 'us-east-1',
+        endpoint: endpoint.url,
+        credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+        requestHandler: new NodeHttpHandler(),
+        maxAttempts: 1,
+      });
+      clients.push(c);
+      return c;
+    };
+    const newApi = (client = newClient()) => new DataApi(client, { database: 'dev', workgroupName: 'local' }, { pollMs: 10, retry: fast });
+
+    beforeAll(async () => {
+      db = await open();
+      await db.query("SET TIME ZONE 'UTC'");
+      endpoint = await startDataApiEndpoint(db);
+      await migrate((sql) => newApi().execute(sql), 'postgres');
+    });
+    afterAll(async () => {
+      for (const c of clients) c.destroy();
+      await endpoint?.close();
+      await db?.close();
+    });
+
+    describe('DataApi.execute', () => {
+      it('binds named parameters, inlines null and empty strings, and reads every result page', async () => {
+        // Prepare
+        const api = newApi();
+        // Act
+        const { rows } = await api.execute(
+          `SELECT CAST(:s AS VARCHAR) AS s, CAST(:n AS BIGINT) AS n, CAST(:b AS BOOLEAN) AS b, :nothing AS nothing, CAST(:empty AS VARCHAR) AS e, 'x::y' AS lit, 1::INT AS cast
+           UNION ALL SELECT 'a', 2, false, NULL, 'z', 'x', 2 UNION ALL SELECT 'b', 3, false, NULL, 'z', 'x', 3`,
+          { s: "O'Brien \\ ;--", n: 42, b: true, nothing: null, empty: '' },
+        );
+        // Assert: three rows over two result pages
+        expect(rows.map((r) => [r[0], Number(r[1]), r[2], r[3], r[4], r[5], Number(r[6])])).toEqual([
+          ["O'Brien \\ ;--", 42, true, null, '', 'x::y', 1],
+          ['a', 2, false, null, 'z', 'x', 2],
+          ['b', 3, false, null, 'z', 'x', 3],
+        ]);
+        expect(api.stats.calls).toBe(4); // execute, describe, 2 result pages
+      });
+
+      it('migrate() through the Data API a second time applies nothing', async () => {
+        await expect(migrate((sql) => newApi().execute(sql), 'postgres')).resolves.toEqual([]);
+      });
+
+      it('surfaces a FAILED statement as StatementFailedError, without retrying it', async () => {
+        // Prepare
+        const api = newApi();
+        endpoint.faults.failStatement = (sql) => (sql.includes('boom') ? 'ERROR: injected failure' : null);
+        try {
+          // Act / Assert
+          const err = await api.execute("SELECT 'boom'").catch((e: unknown) => e);
+          expect(err).toBeInstanceOf(StatementFailedError);
+          expect((err as StatementFailedError).status).toBe('FAILED');
+          expect((err as StatementFailedError).error).toContain('injected failure');
+          await expect(api.batch(['SELECT 1', "SELECT 'boom'"])).rejects.toBeInstanceOf(StatementFailedError);
+          await expect(api.execute('SELECT * FROM no_such_table')).rejects.toBeInstanceOf(StatementFailedError);
+          expect(api.stats.calls).toBe(6);
+        } finally {
+          endpoint.faults.failStatement = undefined;
+        }
+      });
+
+      it('retries throttled API calls with back-off and counts every attempt', async () => {
+        // Prepare
+        const client = newClient();
+        const throttle = throttleFirst(client, 3);
+        const api = newApi(client);
+        // Act
+        const { rows } = await api.execute('SELECT 7');
+        // Assert
+        expect(rows.map((r) => Number(r[0]))).toEqual([7]);
+        expect(throttle.thrown).toBe(3);
+        expect(api.stats.calls).toBe(3 + 3);
+      });
+
+      it('gives up after the configured attempts', async () => {
+        const client = newClient();
+        throttleFirst(client, 100);
+        const api = new DataApi(client, { database: 'dev' }, { retry: { attempts: 2, baseMs: 1 } });
+        await expect(api.execute('SELECT 1')).rejects.toMatchObject({ name: 'ThrottlingException' });
+        expect(api.stats.calls).toBe(2);
+      });
+    });
+
+    describe('RedshiftMetricMirror', () => {
+      const c = (value: number, version: number, dims: Record<string, string> = {}, metric = 'orders', w = T0): CounterRow => ({ metric, dims, windowStart: w, value, version });
+      const s = (shardId: string, sketch: string, version: number, w = T0): SketchRow => ({ metric: 'unique_visitors', dims: { country: 'FR' }, windowStart: w, shardId, kind: 'hll', sketch, version });
+      const snapshot = async () => {
+        const a = (await db.query('SELECT metric, dims, window_start, value, version FROM metric_counters ORDER BY 1, 2, 3')).rows;
+        const b = (await db.query('SELECT metric, dims, window_start, shard_id, sketch, version FROM metric_sketches ORDER BY 1, 2, 3, 4')).rows;
+        return JSON.stringify([a, b], (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v));
+      };
+
+      it('load v2 then v1 keeps v2; a replayed load changes nothing', async () => {
+        // Prepare
+        await db.query('DELETE FROM metric_counters');
+        await db.query('DELETE FROM metric_sketches');
+        const mirror = new RedshiftMetricMirror(newApi(), 'postgres');
+        // Act
+        await mirror.load([c(20, 2), c(5, 2, { currency: 'USD' })], [s('cs/shard-1', 'v2', 2)]);
+        const afterV2 = await snapshot();
+        await mirror.load([c(10, 1), c(3, 1, { currency: 'USD' })], [s('cs/shard-1', 'v1', 1)]);
+        await mirror.load([c(20, 2), c(5, 2, { currency: 'USD' })], [s('cs/shard-1', 'v2', 2)]);
+        // Assert
+        expect(await snapshot()).toBe(afterV2);
+        const back = await readCounters(newApi(), 'orders', T0, T0 + 60_000);
+        expect(back).toEqual([
+          { metric: 'orders', dims: { currency: 'USD' }, windowStart: T0, value: 5, version: 2 },
+          { metric: 'orders', dims: {}, windowStart: T0, value: 20, version: 2 },
+        ]);
+      });
+
+      it('interleaved loads of several shards, in any order and repeated, end in the latest state', async () => {
+        // Prepare: three shards each writing versions 1..4 of their own partial and of a shared counter
+        await db.query('DELETE FROM metric_counters');
+        await db.query('DELETE FROM metric_sketches');
+        const loads: [CounterRow[], SketchRow[]][] = [];
+        let shared = 0;
+        for (let v = 1; v <= 4; v++) {
+          for (const shard of ['a', 'b', 'c']) {
+            shared++;
+            loads.push([[c(shared * 10, shared, {}, 'events_total')], [s(`cs/${shard}`, `${shard}${v}`, v)]]);
+          }
+        }
+        // a deterministic shuffle with every load twice
+        const order = [...loads, ...loads].map((l, i) => [((i * 7919) % 97) + i / 1000, l] as const).sort((x, y) => x[0] - y[0]);
+        const mirror = new RedshiftMetricMirror(newApi(), 'postgres');
+        // Act
+        await Promise.all([0, 1, 2].map(async (lane) => {
+          for (let i = lane; i < order.length; i += 3) await mirror.load(...order[i]![1]);
+        }));
+        // Assert
+        const counters = await readCounters(newApi(), 'events_total', T0, T0 + 1);
+        expect(counters).toEqual([{ metric: 'events_total', dims: {}, windowStart: T0, value: 120, version: 12 }]);
+        const sketches = await readSketches(newApi(), 'unique_visitors', T0, T0 + 1);
+        expect(sketches.map((r) => [r.shardId, r.sketch, r.version])).toEqual([
+          ['cs/a', 'a4', 4],
+          ['cs/b', 'b4', 4],
+          ['cs/c', 'c4', 4],
+        ]);
+      });
+
+      it('hostile dimension values and shard ids round-trip through load and read-back', async () => {
+        // Prepare
+        await db.query('DELETE FROM metric_counters');
+        await db.query('DELETE FROM metric_sketches');
+        const mirror = new RedshiftMetricMirror(newApi(), 'postgres');
+        const counters = HOSTILE.map((h, i) => c(i + 1, 1, { sku: h }, 'units_sold', T0 + i * 60_000));
+        const sketches = HOSTILE.map((h, i) => ({ ...s(h, Buffer.from(h).toString('base64'), 1), dims: { currency: h }, metric: 'order_value', kind: 'ddsketch' as const }));
+        // Act
+        await mirror.load(counters, sketches);
+        const back = await readCounters(newApi(), 'units_sold', T0, T0 + HOSTILE.length * 60_000);
+        const backSk = await readSketches(newApi(), 'order_value', T0, T0 + 1);
+        // Assert
+        expect(back).toEqual(counters);
+        expect(new Set(backSk.map((r) => JSON.stringify(r)))).toEqual(new Set(sketches.map((r) => JSON.stringify(r))));
+      });
+
+      it('retries a load after a throttled BatchExecuteStatement', async () => {
+        // Prepare
+        await db.query('DELETE FROM metric_counters');
+        const client = newClient();
+        throttleFirst(client, 2);
+        const mirror = new RedshiftMetricMirror(newApi(client), 'postgres');
+        // Act
+        await mirror.load([c(1, 1)], []);
+        // Assert
+        expect(await readCounters(newApi(), 'orders', T0, T0 + 1)).toHaveLength(1);
+      });
+
+      it('a failed load is a StatementFailedError and leaves nothing behind (one transaction)', async () => {
+        // Prepare
+        await db.query('DELETE FROM metric_counters');
+        endpoint.faults.failStatement = (sql) => (sql.startsWith('DELETE FROM metric_counters USING') ? 'ERROR: injected' : null);
+        const mirror = new RedshiftMetricMirror(newApi(), 'postgres', { retry: { attempts: 1 } });
+        try {
+          // Act / Assert
+          await expect(mirror.load([c(1, 1)], [])).rejects.toBeInstanceOf(StatementFailedError);
+          expect(await readCounters(newApi(), 'orders', T0, T0 + 1)).toEqual([]);
+        } finally {
+          endpoint.faults.failStatement = undefined;
+        }
+      });
+
+      it('costs at most 2 Data API calls per load when the batch finishes fast', async () => {
+        // Prepare: a typical batch: ~40 counter cells and a few sketches
+        const api = newApi();
+        const mirror = new RedshiftMetricMirror(api, 'postgres');
+        const counters = Array.from({ length: 40 }, (_, i) => c(i, 100 + i, { country: `C${i}` }, 'page_views'));
+        const sketches = [s('cs/a', 'x', 100), s('cs/b', 'y', 100)];
+        // Act
+        for (let i = 0; i < 10; i++) await mirror.load(counters.map((r) => ({ ...r, version: r.version + i })), sketches);
+        // Assert
+        const perLoad = api.stats.calls / 10;
+        console.info(`[report] Data API calls per mirror load: ${perLoad} (${api.stats.calls} calls for 10 loads; 1 BatchExecuteStatement + DescribeStatement polls)`);
+        expect(perLoad).toBeLessThanOrEqual(2);
+      });
+    });
+  });
+}
