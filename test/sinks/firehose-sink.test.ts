@@ -1,0 +1,226 @@
+/**
+ * The Firehose event sink through the real `FirehoseClient` against a Firehose endpoint
+ * that delivers into the migrated tables (PostgreSQL): rows land once, partial failures are
+ * retried entry by entry, and the delivery configuration matches the tables.
+ */
+import { CreateDeliveryStreamCommand, FirehoseClient } from '@aws-sdk/client-firehose';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SinkError } from '../../src/errors.ts';
+import { deliveryStreamConfig, FirehoseEventSink, toEventRow } from '../../src/sinks/firehose-sink.ts';
+import { migrate } from '../../src/sinks/redshift/migrations.ts';
+import { EVENT_TABLES } from '../../src/sinks/redshift/tables.ts';
+import type { ClassifiedRecord, CleanClick, CleanTransaction } from '../../src/types.ts';
+import { startFirehoseEndpoint } from './redshift/endpoints.ts';
+import { HOSTILE, openPostgres, type SqlDb } from './redshift/support.ts';
+
+const T0 = Date.UTC(2026, 0, 1, 12, 0, 0, 250);
+const fast = { attempts: 6, baseMs: 1, capMs: 5 };
+const STREAMS = { clickstream: 'test-clickstream-events', transactions: 'test-transactions' };
+
+function click(i: number, over: Partial<CleanClick> = {}): ClassifiedRecord {
+  const clean: CleanClick = {
+    kind: 'clickstream',
+    eventId: `e${i}`,
+    type: 'add_to_cart',
+    occurredAtMs: T0 + i,
+    sessionId: `s${i}`,
+    anonymousId: `a${i}`,
+    userId: null,
+    page: 'shop.example.com/Cart',
+    pageHost: 'shop.example.com',
+    pageUrl: 'https://shop.example.com/Cart?utm_source=x',
+    referrerHost: null,
+    utmSource: 'x',
+    utmMedium: null,
+    utmCampaign: null,
+    title: 'Cart',
+    searchQuery: null,
+    product: { sku: 'SKU-1', quantity: 2, priceMinor: 1999, currency: 'EUR' },
+    device: 'mobile',
+    country: 'FR',
+    ipPrefix: '203.0.113.0/24',
+    userAgent: 'Mozilla/5.0',
+    ...over,
+  };
+  return {
+    position: { shardId: 'shardId-000000000001', sequenceNumber: `4959${String(i).padStart(20, '0')}`, subSequence: i % 3 },
+    posKey: `p${i}`,
+    arrivalMs: T0 + 1000 + i,
+    outcome: 'counted',
+    reason: null,
+    clean,
+  };
+}
+
+function tx(i: number): ClassifiedRecord {
+  const clean: CleanTransaction = {
+    kind: 'transactions',
+    transactionId: `t${i}`,
+    type: 'purchase',
+    status: 'completed',
+    occurredAtMs: T0,
+    customerId: `c${i}`,
+    amountMinor: 9_007_199_254_740_991 - i,
+    currency: 'JPY',
+    items: [{ sku: 'A"b\\c', quantity: 1, unitPriceMinor: null }],
+    paymentMethod: 'card',
+    country: 'JP',
+    sessionId: null,
+    originalTransactionId: null,
+  };
+  return { position: { shardId: 'shardId-000000000000', sequenceNumber: String(100 + i), subSequence: 0 }, posKey: `q${i}`, arrivalMs: T0, outcome: 'counted', reason: null, clean };
+}
+
+describe('toEventRow', () => {
+  it('maps a clean click to exactly the clickstream_events columns', () => {
+    // Act
+    const row = toEventRow(click(1));
+    // Assert
+    expect(Object.keys(row).sort()).toEqual(EVENT_TABLES.clickstream.columns.map((c) => c.name).sort());
+    expect(row).toMatchObject({ event_id: 'e1', occurred_at: '2026-01-01 12:00:00.251', product_price_minor: 1999, sub_sequence: 1, arrived_at: '2026-01-01 12:00:01.251' });
+  });
+
+  it('maps a transaction to exactly the transactions columns, items as JSON text', () => {
+    const row = toEventRow(tx(1));
+    expect(Object.keys(row).sort()).toEqual(EVENT_TABLES.transactions.columns.map((c) => c.name).sort());
+    expect(JSON.parse(row.items as string)).toEqual([{ sku: 'A"b\\c', quantity: 1, unitPriceMinor: null }]);
+  });
+
+  it('truncates text to the column byte limits at a character boundary', () => {
+    const row = toEventRow(click(1, { title: '😀'.repeat(2000) }));
+    expect(Buffer.byteLength(row.title as string)).toBe(4096);
+  });
+
+  it('refuses a record without a cleaned value', () => {
+    expect(() => toEventRow({ ...click(1), clean: undefined })).toThrow(TypeError);
+  });
+});
+
+describe('deliveryStreamConfig', () => {
+  it('names the table and exactly its columns, with JSON auto COPY options', () => {
+    // Act
+    const cfg = deliveryStreamConfig('transactions', 'tx', { database: 'dev', schema: 'analytics', secretArn: 'arn:secret' });
+    // Assert
+    const copy = cfg.RedshiftDestinationConfiguration!.CopyCommand!;
+    expect(copy.DataTableName).toBe('analytics.transactions');
+    expect(copy.DataTableColumns).toBe(EVENT_TABLES.transactions.columns.map((c) => c.name).join(','));
+    expect(copy.CopyOptions).toMatch(/json 'auto'/i);
+    expect(cfg.RedshiftDestinationConfiguration!.SecretsManagerConfiguration?.SecretARN).toBe('arn:secret');
+  });
+});
+
+describe('FirehoseEventSink through the SDK', () => {
+  let db: SqlDb;
+  let endpoint: Awaited<ReturnType<typeof startFirehoseEndpoint>>;
+  let client: FirehoseClient;
+
+  beforeAll(async () => {
+    db = await openPostgres();
+    await migrate((sql) => db.query(sql), 'postgres');
+    endpoint = await startFirehoseEndpoint(db);
+    client = new FirehoseClient({ region: 'us-east-1', endpoint: endpoint.url, credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, requestHandler: new NodeHttpHandler(), maxAttempts: 1 });
+    for (const stream of ['clickstream', 'transactions'] as const) await client.send(new CreateDeliveryStreamCommand(deliveryStreamConfig(stream, STREAMS[stream], { database: 'dev' })));
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await endpoint?.close();
+    await db?.close();
+  });
+
+  it('delivers rows whose columns match the table; hostile text arrives byte-exact', async () => {
+    // Prepare
+    await db.query('DELETE FROM clickstream_events');
+    const records = HOSTILE.map((h, i) => click(i, { title: h, searchQuery: h, userAgent: h, page: h }));
+    const sink = new FirehoseEventSink(client, STREAMS, { retry: fast });
+    // Act
+    await sink.send('clickstream', records.map((r) => toEventRow(r)));
+    await endpoint.flush();
+    // Assert
+    const { rows } = await db.query('SELECT event_id, title, search_query, user_agent, page, occurred_at, product_price_minor FROM clickstream_events ORDER BY occurred_at');
+    expect(rows.map((r) => [r[0], r[1], r[2], r[3], r[4], (r[5] as Date).getTime(), Number(r[6])])).toEqual(HOSTILE.map((h, i) => [`e${i}`, h, h, h, h, T0 + i, 1999]));
+    expect(sink.stats).toMatchObject({ calls: 1, records: HOSTILE.length });
+  });
+
+  it('splits more than 500 records into several calls', async () => {
+    // Prepare
+    await db.query('DELETE FROM transactions');
+    const sink = new FirehoseEventSink(client, STREAMS, { retry: fast });
+    // Act
+    await sink.send('transactions', Array.from({ length: 1_201 }, (_, i) => toEventRow(tx(i))));
+    await endpoint.flush();
+    // Assert
+    const { rows } = await db.query('SELECT COUNT(*), COUNT(DISTINCT transaction_id), MAX(amount_minor) FROM transactions');
+    expect(rows[0]!.map(Number)).toEqual([1_201, 1_201, 9_007_199_254_740_991]);
+    expect(sink.stats.calls).toBe(3);
+  });
+
+  it('retries only the failed entries until each record is delivered exactly once', async () => {
+    // Prepare: each record fails its first two attempts, every third record
+    await db.query('DELETE FROM clickstream_events');
+    const seen = new Map<string, number>();
+    endpoint.faults.failRecord = (data) => {
+      const id = (JSON.parse(data) as { event_id: string }).event_id;
+      const n = (seen.get(id) ?? 0) + 1;
+      seen.set(id, n);
+      return Number(id.slice(1)) % 3 === 0 && n <= 2;
+    };
+    const sink = new FirehoseEventSink(client, STREAMS, { retry: fast });
+    try {
+      // Act
+      await sink.send('clickstream', Array.from({ length: 30 }, (_, i) => toEventRow(click(i))));
+      await endpoint.flush();
+    } finally {
+      endpoint.faults.failRecord = undefined;
+    }
+    // Assert
+    const { rows } = await db.query('SELECT event_id, COUNT(*) FROM clickstream_events GROUP BY event_id');
+    expect(rows).toHaveLength(30);
+    expect(rows.every((r) => Number(r[1]) === 1)).toBe(true);
+    expect(sink.stats).toMatchObject({ calls: 3, records: 30, retriedRecords: 20 });
+    expect(seen.get('e1')).toBe(1);
+  });
+
+  it('throws SinkError when entries keep failing, after delivering the others', async () => {
+    // Prepare
+    await db.query('DELETE FROM clickstream_events');
+    endpoint.faults.failRecord = (data) => data.includes('"e13"');
+    const sink = new FirehoseEventSink(client, STREAMS, { retry: { ...fast, attempts: 3 } });
+    try {
+      // Act
+      const err = await sink.send('clickstream', Array.from({ length: 20 }, (_, i) => toEventRow(click(i)))).catch((e: unknown) => e);
+      await endpoint.flush();
+      // Assert
+      expect(err).toBeInstanceOf(SinkError);
+      expect((err as SinkError).message).toMatch(/1 record\(s\) still failing after 3 attempts \(ServiceUnavailableException/);
+    } finally {
+      endpoint.faults.failRecord = undefined;
+    }
+    const { rows } = await db.query('SELECT COUNT(*) FROM clickstream_events');
+    expect(Number(rows[0]![0])).toBe(19);
+    expect(sink.stats.calls).toBe(3);
+  });
+
+  it('retries a throttled call as a whole', async () => {
+    // Prepare
+    await db.query('DELETE FROM clickstream_events');
+    let thrown = 0;
+    const throttled = new FirehoseClient({ region: 'us-east-1', endpoint: endpoint.url, credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, requestHandler: new NodeHttpHandler(), maxAttempts: 1 });
+    throttled.middlewareStack.add(
+      (next) => async (args) => {
+        if (thrown++ < 2) throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
+        return next(args);
+      },
+      { step: 'initialize', name: 'testThrottle' },
+    );
+    const sink = new FirehoseEventSink(throttled, STREAMS, { retry: fast });
+    // Act
+    await sink.send('clickstream', [toEventRow(click(1))]);
+    await endpoint.flush();
+    throttled.destroy();
+    // Assert
+    const { rows } = await db.query('SELECT COUNT(*) FROM clickstream_events');
+    expect(Number(rows[0]![0])).toBe(1);
+    expect(sink.stats.calls).toBe(3);
+  });
+});
