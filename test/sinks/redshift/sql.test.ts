@@ -119,6 +119,23 @@ for (const open of [openPostgres, openPglite]) {
         ]);
       });
 
+      it('concurrent loads of the same keys leave one row per key, the newest version', async () => {
+        // Prepare: 4 concurrent writers (PostgreSQL: a pool, real concurrency) loading versions 1..40
+        await db.query('DELETE FROM metric_counters');
+        const m = mirror();
+        const keys = Array.from({ length: 5 }, (_, k) => ({ country: `K${k}` }));
+        // Act
+        await Promise.all(
+          [0, 1, 2, 3].map(async (lane) => {
+            for (let v = 1 + lane; v <= 40; v += 4) await m.load(keys.map((d) => row(v * 10, v, d, 'page_views')), []);
+          }),
+        );
+        // Assert
+        const rows = await counters();
+        expect(rows).toHaveLength(5);
+        expect(rows.every((r) => r[3] === 400 && r[4] === 40)).toBe(true);
+      });
+
       it('sketch partials are keyed per shard; loads of different shards interleave', async () => {
         // Prepare
         await db.query('DELETE FROM metric_sketches');

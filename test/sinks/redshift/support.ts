@@ -5,6 +5,7 @@
  */
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { createPgliteBackend, createPostgresBackend, type SqlBackend } from '../../../src/local/sql-backend.ts';
 
 export interface SqlDb {
   name: 'postgres' | 'pglite';
@@ -58,26 +59,30 @@ export async function openPostgres(): Promise<SqlDb & { schema: string }> {
   };
 }
 
-/** An in-memory PGlite. */
+/** An in-memory PGlite. It has one connection: statements and transactions take turns. */
 export async function openPglite(): Promise<SqlDb> {
   const db = new PGlite();
   await db.waitReady;
+  let tail: Promise<unknown> = Promise.resolve();
+  const turn = <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = tail.then(fn, fn);
+    tail = next.catch(() => {});
+    return next;
+  };
   return {
     name: 'pglite',
-    async query(sql, params) {
-      const r = await db.query<unknown[]>(sql, params ?? [], { rowMode: 'array' });
-      return { rows: r.rows };
-    },
-    async transaction(sqls) {
-      await db.query('BEGIN');
-      try {
-        for (const s of sqls) await db.query(s);
-        await db.query('COMMIT');
-      } catch (err) {
-        await db.query('ROLLBACK');
-        throw err;
-      }
-    },
+    query: (sql, params) => turn(async () => ({ rows: (await db.query<unknown[]>(sql, params ?? [], { rowMode: 'array' })).rows })),
+    transaction: (sqls) =>
+      turn(async () => {
+        await db.query('BEGIN');
+        try {
+          for (const s of sqls) await db.query(s);
+          await db.query('COMMIT');
+        } catch (err) {
+          await db.query('ROLLBACK');
+          throw err;
+        }
+      }),
     async close() {
       await db.close();
     },
@@ -113,4 +118,27 @@ export function longHostile(bytes: number): string {
   const unit = "'\\;--😀é";
   // unit = 1+1+1+1+1+4+2 = 11 bytes
   return unit.repeat(Math.floor(bytes / Buffer.byteLength(unit)));
+}
+
+/**
+ * The project's SQL backend (what the local Data API and Firehose endpoints run on) for
+ * PostgreSQL (a fresh schema, dropped on close) or PGlite, plus a `SqlDb` view of it for
+ * direct assertions.
+ */
+export async function openBackend(kind: 'postgres' | 'pglite'): Promise<{ backend: SqlBackend; db: SqlDb }> {
+  const schema = `rs_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const backend = kind === 'postgres' ? await createPostgresBackend(PG_URL, { schema }) : await createPgliteBackend();
+  const db: SqlDb = {
+    name: kind,
+    query: async (sql, params) => ({ rows: (await backend.query(sql, params)).rows }),
+    transaction: (sqls) =>
+      backend.transaction(async (tx) => {
+        for (const s of sqls) await tx.query(s);
+      }),
+    async close() {
+      if (kind === 'postgres') await backend.query(`DROP SCHEMA ${schema} CASCADE`).catch(() => {});
+      await backend.close();
+    },
+  };
+  return { backend, db };
 }
