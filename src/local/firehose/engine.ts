@@ -1,0 +1,303 @@
+/**
+ * The state and delivery loop of the local Firehose: delivery stream definitions and the
+ * record buffer live in the SQL backend (tables `_firehose_delivery_streams` and
+ * `_firehose_buffer`), so an acknowledged record survives a restart with the same data
+ * directory, as it would in Firehose.
+ *
+ * Delivery does what Firehose does for a Redshift destination, minus S3: the buffered
+ * records of a stream are concatenated (in arrival order; producers add their own `\n`)
+ * and loaded like `COPY <DataTableName> (<DataTableColumns>) FORMAT AS JSON 'auto'`: one
+ * row per JSON object, keys matched to columns case-insensitively, missing keys → NULL,
+ * values cast by PostgreSQL from their text, strings truncated to the column length when
+ * the COPY options say TRUNCATECOLUMNS. A load and the removal of its records from the
+ * buffer commit together. A failed load (bad JSON, SQL error) stays buffered and is retried
+ * with back-off; records still failing after `RetryOptions.DurationInSeconds` move to
+ * `_firehose_errors` (Firehose's S3 error prefix). There is no de-duplication: delivery is
+ * at least once, and downstream tables are keyed by event id.
+ */
+import { randomBytes } from 'node:crypto';
+import type { SqlBackend } from '../sql-backend.ts';
+import { parseJsonObjects } from './json-records.ts';
+import type { DeliveryStreamDefinition } from './common.ts';
+
+const STREAMS_TABLE = '_firehose_delivery_streams';
+const BUFFER_TABLE = '_firehose_buffer';
+const ERRORS_TABLE = '_firehose_errors';
+/** bytes of records loaded per COPY at most */
+const MAX_LOAD_BYTES = 64 * 1024 * 1024;
+/** PostgreSQL takes at most 65 535 parameters per statement */
+const MAX_PARAMS = 30_000;
+
+export interface FirehoseStats {
+  /** records loaded into their tables */
+  delivered: number;
+  /** loads that failed (each is retried later) */
+  failedDeliveries: number;
+  /** successful loads */
+  deliveries: number;
+  /** records given up after the retry duration (moved to `_firehose_errors`) */
+  skipped: number;
+  /** records waiting in buffers */
+  buffered: number;
+  /** the error of the last failed load */
+  lastError?: string;
+}
+
+interface BufferState {
+  count: number;
+  bytes: number;
+  /** arrival of the oldest buffered record, epoch ms */
+  oldestMs: number;
+  failures: number;
+  retryAtMs: number;
+  delivering: Promise<void> | null;
+}
+
+/** A new RecordId: long and opaque, like Firehose's. */
+export function newRecordId(): string {
+  return randomBytes(42).toString('base64url');
+}
+
+/** Quotes a table reference (`schema.table`) as Redshift reads it: unquoted names fold to lower case. */
+function quoteName(name: string): string {
+  const parts = name.match(/"(?:[^"]|"")*"|[^.]+/g) ?? [name];
+  return parts.map((p) => (p.startsWith('"') ? p : `"${p.trim().toLowerCase().replace(/"/g, '""')}"`)).join('.');
+}
+
+export class FirehoseEngine {
+  private readonly definitions = new Map<string, DeliveryStreamDefinition>();
+  private readonly buffers = new Map<string, BufferState>();
+  private readonly counters = { delivered: 0, failedDeliveries: 0, deliveries: 0, skipped: 0 };
+  private lastError: string | undefined;
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly backend: SqlBackend,
+    private readonly options: { flushIntervalMs: number },
+  ) {}
+
+  /** Creates the state tables when missing and loads definitions and buffer sizes. */
+  async open(): Promise<void> {
+    await this.backend.query(`CREATE TABLE IF NOT EXISTS ${STREAMS_TABLE} (name VARCHAR(64) PRIMARY KEY, definition TEXT NOT NULL)`);
+    await this.backend.query(
+      `CREATE TABLE IF NOT EXISTS ${BUFFER_TABLE} (seq BIGSERIAL PRIMARY KEY, stream VARCHAR(64) NOT NULL, record_id VARCHAR(128) NOT NULL, arrived_ms BIGINT NOT NULL, data BYTEA NOT NULL)`,
+    );
+    await this.backend.query(
+      `CREATE TABLE IF NOT EXISTS ${ERRORS_TABLE} (seq BIGINT PRIMARY KEY, stream VARCHAR(64) NOT NULL, record_id VARCHAR(128) NOT NULL, arrived_ms BIGINT NOT NULL, data BYTEA NOT NULL, error TEXT NOT NULL)`,
+    );
+    for (const [, def] of (await this.backend.query(`SELECT name, definition FROM ${STREAMS_TABLE} ORDER BY name`)).rows) {
+      const d = JSON.parse(String(def)) as DeliveryStreamDefinition;
+      this.definitions.set(d.name, d);
+    }
+    const sizes = await this.backend.query(`SELECT stream, count(*), coalesce(sum(octet_length(data)), 0), min(arrived_ms) FROM ${BUFFER_TABLE} GROUP BY stream`);
+    for (const [stream, count, bytes, oldest] of sizes.rows) {
+      this.buffers.set(String(stream), { count: Number(count), bytes: Number(bytes), oldestMs: Number(oldest), failures: 0, retryAtMs: 0, delivering: null });
+    }
+    const tick = Math.max(10, Math.min(250, Math.floor(this.options.flushIntervalMs / 2)));
+    this.timer = setInterval(() => this.onTick(), tick);
+    this.timer.unref();
+  }
+
+  get(name: string): DeliveryStreamDefinition | undefined {
+    return this.definitions.get(name);
+  }
+
+  names(): string[] {
+    return [...this.definitions.keys()].sort();
+  }
+
+  async create(def: DeliveryStreamDefinition): Promise<boolean> {
+    if (this.definitions.has(def.name)) return false;
+    const r = await this.backend.query(`INSERT INTO ${STREAMS_TABLE} (name, definition) SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM ${STREAMS_TABLE} WHERE name = $1)`, [def.name, JSON.stringify(def)]);
+    if (r.rowCount === 0) return false;
+    this.definitions.set(def.name, def);
+    return true;
+  }
+
+  /** Deletes a stream and drops its buffered records (as deleting a Firehose stream does). */
+  async delete(name: string): Promise<void> {
+    this.definitions.delete(name);
+    await this.buffers.get(name)?.delivering?.catch(() => {});
+    await this.backend.transaction(async (tx) => {
+      await tx.query(`DELETE FROM ${STREAMS_TABLE} WHERE name = $1`, [name]);
+      await tx.query(`DELETE FROM ${BUFFER_TABLE} WHERE stream = $1`, [name]);
+    });
+    this.buffers.delete(name);
+  }
+
+  /** Buffers accepted records durably; returns when they are stored. */
+  async put(name: string, records: { recordId: string; data: Buffer }[]): Promise<void> {
+    if (records.length === 0) return;
+    const now = Date.now();
+    const params: unknown[] = [];
+    const tuples = records.map((r, i) => {
+      params.push(r.recordId, `\\x${r.data.toString('hex')}`);
+      return `($1, $2, $${i * 2 + 3}, $${i * 2 + 4}::bytea)`;
+    });
+    await this.backend.query(`INSERT INTO ${BUFFER_TABLE} (stream, arrived_ms, record_id, data) VALUES ${tuples.join(', ')}`, [name, now, ...params]);
+    const b = this.buffer(name);
+    if (b.count === 0) b.oldestMs = now;
+    b.count += records.length;
+    b.bytes += records.reduce((a, r) => a + r.data.length, 0);
+    const def = this.definitions.get(name);
+    if (def && b.bytes >= def.redshift.S3Configuration.BufferingHints.SizeInMBs * 1024 * 1024) this.startDelivery(name, false);
+  }
+
+  stats(): FirehoseStats {
+    let buffered = 0;
+    for (const b of this.buffers.values()) buffered += b.count;
+    return { ...this.counters, buffered, ...(this.lastError !== undefined ? { lastError: this.lastError } : {}) };
+  }
+
+  /**
+   * Delivers everything buffered now (back-off ignored). Rejects when a load fails (the
+   * records stay buffered and are retried later).
+   */
+  async flush(): Promise<void> {
+    const errors: string[] = [];
+    for (const name of [...this.buffers.keys()]) {
+      if (!this.definitions.has(name)) continue;
+      for (let rounds = 0; (this.buffers.get(name)?.count ?? 0) > 0 && rounds < 10_000; rounds++) {
+        const before = this.counters.failedDeliveries;
+        await this.startDelivery(name, true);
+        if (this.counters.failedDeliveries > before) {
+          errors.push(`${name}: ${this.lastError}`);
+          break;
+        }
+      }
+    }
+    if (errors.length > 0) throw new Error(`Firehose delivery failed: ${errors.join('; ')}`);
+  }
+
+  /** Stops the timer after a last flush (errors of that flush are reported, records stay buffered). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    try {
+      await this.flush();
+    } finally {
+      await Promise.all([...this.buffers.values()].map((b) => b.delivering?.catch(() => {})));
+    }
+  }
+
+  private buffer(name: string): BufferState {
+    let b = this.buffers.get(name);
+    if (!b) {
+      b = { count: 0, bytes: 0, oldestMs: 0, failures: 0, retryAtMs: 0, delivering: null };
+      this.buffers.set(name, b);
+    }
+    return b;
+  }
+
+  private onTick(): void {
+    const now = Date.now();
+    for (const [name, b] of this.buffers) {
+      if (b.count === 0 || b.delivering || now < b.retryAtMs || !this.definitions.has(name)) continue;
+      const def = this.definitions.get(name)!;
+      const full = b.bytes >= def.redshift.S3Configuration.BufferingHints.SizeInMBs * 1024 * 1024;
+      if (full || now - b.oldestMs >= this.options.flushIntervalMs) this.startDelivery(name, false).catch(() => {});
+    }
+  }
+
+  /** One load of a stream's oldest buffered records (joining a load already under way). */
+  private startDelivery(name: string, force: boolean): Promise<void> {
+    const b = this.buffer(name);
+    if (b.delivering) return b.delivering;
+    if (!force && Date.now() < b.retryAtMs) return Promise.resolve();
+    b.delivering = this.deliverOnce(name, b).finally(() => {
+      b.delivering = null;
+    });
+    return b.delivering;
+  }
+
+  private async deliverOnce(name: string, b: BufferState): Promise<void> {
+    const def = this.definitions.get(name);
+    if (!def || b.count === 0) return;
+    let loaded = 0;
+    try {
+      loaded = await this.backend.transaction(async (tx) => {
+        const batch = await tx.query(
+          `SELECT seq, data FROM (SELECT seq, data, sum(octet_length(data)) OVER (ORDER BY seq) AS upto, row_number() OVER (ORDER BY seq) AS n FROM ${BUFFER_TABLE} WHERE stream = $1) s WHERE upto <= $2 OR n = 1 ORDER BY seq`,
+          [name, MAX_LOAD_BYTES],
+        );
+        if (batch.rows.length === 0) return 0;
+        const text = Buffer.concat(batch.rows.map((r) => Buffer.from(r[1] as Uint8Array))).toString('utf8');
+        await this.load(tx, def, text);
+        const lastSeq = batch.rows[batch.rows.length - 1]![0];
+        await tx.query(`DELETE FROM ${BUFFER_TABLE} WHERE stream = $1 AND seq <= $2`, [name, lastSeq]);
+        return batch.rows.length;
+      });
+      this.counters.deliveries++;
+      this.counters.delivered += loaded;
+      b.failures = 0;
+      b.retryAtMs = 0;
+    } catch (err) {
+      this.counters.failedDeliveries++;
+      b.failures++;
+      this.lastError = (err as Error).message ?? String(err);
+      // Back off like Firehose's retries: doubling from the flush interval, at most 30 s.
+      b.retryAtMs = Date.now() + Math.min(30_000, this.options.flushIntervalMs * 2 ** Math.min(b.failures - 1, 10));
+      if (Date.now() - b.oldestMs > def.redshift.RetryOptions.DurationInSeconds * 1000) await this.skipOldest(name, this.lastError).catch(() => {});
+    } finally {
+      await this.refresh(name, b).catch(() => {});
+    }
+  }
+
+  /** The load itself: JSON 'auto' into the table's columns. */
+  private async load(tx: SqlBackend, def: DeliveryStreamDefinition, text: string): Promise<void> {
+    const table = quoteName(def.redshift.CopyCommand.DataTableName);
+    const meta = await tx.query(
+      `SELECT a.attname, CASE WHEN a.atttypid IN (1042, 1043) AND a.atttypmod > 4 THEN a.atttypmod - 4 END FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
+      [table],
+    );
+    if (meta.rows.length === 0) throw new Error(`ERROR: relation "${def.redshift.CopyCommand.DataTableName}" does not exist`);
+    const maxLen = new Map(meta.rows.map(([n, len]) => [String(n), len === null ? undefined : Number(len)]));
+    const listed = def.redshift.CopyCommand.DataTableColumns;
+    const columns = listed && listed.trim() !== '' ? listed.split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1').toLowerCase()) : [...maxLen.keys()];
+    for (const c of columns) if (!maxLen.has(c)) throw new Error(`ERROR: column "${c}" of relation "${def.redshift.CopyCommand.DataTableName}" does not exist`);
+    const truncate = /\bTRUNCATECOLUMNS\b/i.test(def.redshift.CopyCommand.CopyOptions ?? '');
+    const rows = parseJsonObjects(text);
+    const perStatement = Math.max(1, Math.floor(MAX_PARAMS / columns.length));
+    const columnList = columns.map((c) => `"${c.replace(/"/g, '""')}"`).join(', ');
+    for (let start = 0; start < rows.length; start += perStatement) {
+      const chunk = rows.slice(start, start + perStatement);
+      const params: unknown[] = [];
+      const tuples = chunk.map((row) => {
+        const slots = columns.map((c) => {
+          let v = row.get(c) ?? null;
+          const len = maxLen.get(c);
+          if (truncate && v !== null && len !== undefined && [...v].length > len) v = [...v].slice(0, len).join('');
+          params.push(v);
+          return `$${params.length}`;
+        });
+        return `(${slots.join(', ')})`;
+      });
+      await tx.query(`INSERT INTO ${table} (${columnList}) VALUES ${tuples.join(', ')}`, params);
+    }
+  }
+
+  /** Gives up the oldest records of a stream that keeps failing (Firehose's error output). */
+  private async skipOldest(name: string, error: string): Promise<void> {
+    const def = this.definitions.get(name);
+    if (!def) return;
+    const cutoff = Date.now() - def.redshift.RetryOptions.DurationInSeconds * 1000;
+    const moved = await this.backend.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO ${ERRORS_TABLE} (seq, stream, record_id, arrived_ms, data, error) SELECT seq, stream, record_id, arrived_ms, data, $3 FROM ${BUFFER_TABLE} WHERE stream = $1 AND arrived_ms <= $2`,
+        [name, cutoff, error],
+      );
+      return (await tx.query(`DELETE FROM ${BUFFER_TABLE} WHERE stream = $1 AND arrived_ms <= $2`, [name, cutoff])).rowCount;
+    });
+    this.counters.skipped += moved;
+  }
+
+  private async refresh(name: string, b: BufferState): Promise<void> {
+    const r = await this.backend.query(`SELECT count(*), coalesce(sum(octet_length(data)), 0), min(arrived_ms) FROM ${BUFFER_TABLE} WHERE stream = $1`, [name]);
+    const [count, bytes, oldest] = r.rows[0] ?? [0, 0, null];
+    b.count = Number(count);
+    b.bytes = Number(bytes);
+    b.oldestMs = oldest === null ? 0 : Number(oldest);
+  }
+}

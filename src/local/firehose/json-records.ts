@@ -1,0 +1,130 @@
+/**
+ * Reads what Firehose hands to Redshift's `COPY … FORMAT AS JSON 'auto'`: the concatenated
+ * records of one delivery, i.e. a sequence of JSON objects with any (or no) whitespace
+ * between them. Each object becomes one row. Values keep their source text, so a 20-digit
+ * integer or a decimal loses no precision on its way into a BIGINT or DECIMAL column:
+ * strings → their value; numbers and booleans → their literal text; `null` → null; nested
+ * objects and arrays → their JSON text (what COPY loads into a VARCHAR column).
+ */
+
+export class JsonRecordError extends Error {}
+
+/** One object: lower-cased key → value text (null for JSON null). Keys match columns case-insensitively. */
+export type JsonRow = Map<string, string | null>;
+
+const WS = new Set([' ', '\t', '\n', '\r']);
+
+/**
+ * Parses concatenated JSON objects.
+ *
+ * @example
+ * parseJsonObjects('{"a":1}\n{"A":"x","b":null}');
+ * // → [Map{'a' → '1'}, Map{'a' → 'x', 'b' → null}]
+ */
+export function parseJsonObjects(text: string): JsonRow[] {
+  const rows: JsonRow[] = [];
+  let i = 0;
+  const n = text.length;
+  const fail = (what: string): never => {
+    throw new JsonRecordError(`Invalid JSON at character ${i}: ${what} (near ${JSON.stringify(text.slice(Math.max(0, i - 20), i + 20))})`);
+  };
+  const skipWs = () => {
+    while (i < n && WS.has(text[i]!)) i++;
+  };
+  const stringEnd = (start: number): number => {
+    // `start` is at the opening quote; returns the index after the closing quote.
+    let j = start + 1;
+    while (j < n) {
+      const c = text[j]!;
+      if (c === '\\') j += 2;
+      else if (c === '"') return j + 1;
+      else j++;
+    }
+    i = start;
+    return fail('unterminated string');
+  };
+  const readString = (): string => {
+    const end = stringEnd(i);
+    let value: string;
+    try {
+      value = JSON.parse(text.slice(i, end)) as string;
+    } catch {
+      return fail('bad string');
+    }
+    i = end;
+    return value;
+  };
+  const compositeEnd = (start: number): number => {
+    // Skips a nested object or array, respecting strings.
+    let depth = 0;
+    let j = start;
+    while (j < n) {
+      const c = text[j]!;
+      if (c === '"') {
+        j = stringEnd(j);
+        continue;
+      }
+      if (c === '{' || c === '[') depth++;
+      else if (c === '}' || c === ']') {
+        depth--;
+        if (depth === 0) return j + 1;
+      }
+      j++;
+    }
+    i = start;
+    return fail('unterminated object or array');
+  };
+  const readValue = (): string | null => {
+    const c = text[i];
+    if (c === '"') return readString();
+    if (c === '{' || c === '[') {
+      const start = i;
+      const end = compositeEnd(i);
+      const raw = text.slice(start, end);
+      try {
+        JSON.parse(raw);
+      } catch {
+        return fail('bad nested value');
+      }
+      i = end;
+      return raw;
+    }
+    const m = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i, i + 400));
+    if (!m) return fail('unexpected token');
+    i += m[0].length;
+    return m[0] === 'null' ? null : m[0];
+  };
+
+  for (skipWs(); i < n; skipWs()) {
+    if (text[i] !== '{') fail('expected a JSON object');
+    i++;
+    const row: JsonRow = new Map();
+    skipWs();
+    if (text[i] === '}') i++;
+    else {
+      for (;;) {
+        skipWs();
+        if (text[i] !== '"') fail('expected a member name');
+        const key = readString().toLowerCase();
+        skipWs();
+        if (text[i] !== ':') fail("expected ':'");
+        i++;
+        skipWs();
+        const value = readValue();
+        if (!row.has(key)) row.set(key, value);
+        skipWs();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === '}') {
+          i++;
+          break;
+        }
+        fail("expected ',' or '}'");
+      }
+    }
+    rows.push(row);
+  }
+  return rows;
+}
