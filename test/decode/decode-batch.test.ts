@@ -74,6 +74,16 @@ describe('decodeBatch', () => {
     expect(out[0]!.rawBase64).toBe(input[0]!.data);
   });
 
+  it('accepts a literal U+FFFD but not the invalid bytes that decode to one', () => {
+    // Prepare
+    const input = kinesis([b64('{"a":"\uFFFD"}'), Uint8Array.from([...Buffer.from('{"a":"\uFFFD'), 0xe2, 0x82, 0x22, 0x7d])]);
+    // Act
+    const out = decodeBatch(input, SHARD, OPTIONS);
+    // Assert
+    expect(out[0]).toMatchObject({ value: { a: '\uFFFD' } });
+    expect(out[1]).toMatchObject({ reject: 'invalid_utf8' });
+  });
+
   it('ignores one leading byte order mark, but not two', () => {
     // Prepare
     const input = kinesis([b64('\uFEFF{"a":1}'), b64('\uFEFF\uFEFF{"a":1}')]);
