@@ -26,6 +26,8 @@ export interface RedshiftDataServerOptions {
   faults?: {
     /** return an error text to make the statement with this SQL end FAILED (not run) */
     failStatement?: (sql: string) => string | null;
+    /** return a delay in ms to make the statement with this SQL slow (without blocking the event loop, as PGlite's pg_sleep would) */
+    delayStatement?: (sql: string) => number;
   };
   /** rows per GetStatementResult page (default 1000) */
   pageSize?: number;
@@ -54,6 +56,7 @@ export async function startRedshiftDataServer(options: RedshiftDataServerOptions
   const store = new StatementStore({
     backend: options.backend,
     ...(options.faults?.failStatement ? { failStatement: options.faults.failStatement } : {}),
+    ...(options.faults?.delayStatement ? { delayStatement: options.faults.delayStatement } : {}),
     ...(options.maxHistory !== undefined ? { maxHistory: options.maxHistory } : {}),
     ...(options.maxActiveStatements !== undefined ? { maxActive: options.maxActiveStatements } : {}),
   });

@@ -62,6 +62,8 @@ export interface StatementStoreOptions {
   backend: SqlBackend;
   /** returns an error text to make a statement FAILED without running it (tests) */
   failStatement?: (sql: string) => string | null;
+  /** returns a delay in ms to make the statement with this SQL slow (tests: observe SUBMITTED, cancel) */
+  delayStatement?: (sql: string) => number;
   /** statements kept for Describe/GetStatementResult (default 10 000) */
   maxHistory?: number;
   /** queued + running statements allowed before ActiveStatementsExceededException (default 500) */
@@ -238,6 +240,8 @@ export class StatementStore {
   }
 
   private async runOne(runner: Pick<SqlBackend, 'query'>, sub: SubStatement): Promise<void> {
+    const delay = this.options.delayStatement?.(sub.queryString) ?? 0;
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     const injected = this.options.failStatement?.(sub.queryString) ?? null;
     if (injected !== null) throw new Error(injected);
     const result = await runner.query(sub.sql, sub.values);
