@@ -204,30 +204,4 @@ describe('HyperLogLog.estimate', () => {
       expect(worst, `n=${n}`).toBeLessThanOrEqual(n <= 100 ? 1 : 3);
     }
   });
-
-  it('stays within 2% on average (max ~5%) from 10k to 1M distinct values', () => {
-    const plan: [number, number][] = [
-      [2000, 30],
-      [10_000, 30],
-      [100_000, 30],
-      [1_000_000, 30],
-    ];
-    for (const [n, trials] of plan) {
-      const errors: number[] = [];
-      for (let t = 0; t < trials; t++) {
-        // Prepare: distinct ids generated on the fly (no 1M-element array)
-        const rnd = seeded(7919 * n + t);
-        const h = HyperLogLog.empty();
-        for (let i = 0; i < n; i++) h.add(`u${t}-${i}-${Math.floor(rnd() * 2 ** 32).toString(36)}-visitor`);
-        // Act
-        errors.push(Math.abs(h.estimate() - n) / n);
-      }
-      const mean = errors.reduce((a, b) => a + b, 0) / errors.length;
-      const max = Math.max(...errors);
-      console.log(`HyperLogLog n=${n}: mean |rel error| ${(mean * 100).toFixed(2)}%, max ${(max * 100).toFixed(2)}% over ${trials} sets`);
-      // Assert: standard error 1.6%, so the mean |error| is about 1.3%
-      expect(mean, `n=${n}`).toBeLessThan(0.02);
-      expect(max, `n=${n}`).toBeLessThan(0.05);
-    }
-  });
 });
