@@ -23,6 +23,8 @@ Usage:
   stream-metrics bad-records list [--stream NAME] [--reason CODE] [--limit N] [--format table|json]
   stream-metrics bad-records replay [--stream NAME] [--reason CODE]
   stream-metrics failures list [--data-dir DIR]   batches sent to the on-failure destination
+  stream-metrics serve kinesis|dynamodb|endpoints [--port N] [--host H] [--pg-url URL]   one part of the stack
+  stream-metrics worker --stream clickstream|transactions   one stream's poller + handler (endpoints from env)
 
 Endpoints and region come from the usual AWS variables (AWS_REGION, AWS_ENDPOINT_URL,
 AWS_ENDPOINT_URL_<SERVICE>): 'up' prints them.`;
@@ -36,6 +38,10 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('../local/up.ts')).upCommand(rest);
       case 'produce':
         return await produceCommand(rest);
+      case 'serve':
+        return await (await import('../local/serve.ts')).serveCommand(rest);
+      case 'worker':
+        return await (await import('../local/serve.ts')).workerCommand(rest);
       case 'query':
         return await queryCommand(rest);
       case 'metrics':

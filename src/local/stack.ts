@@ -69,12 +69,12 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-function listen(server: http.Server, port: number): Promise<string> {
+export function listen(server: http.Server, port: number, host = '127.0.0.1'): Promise<string> {
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new ConfigError('--port-base', `port ${port} is in use; pass --port-base 0 for any free ports`) : err));
-    server.listen(port, '127.0.0.1', () => {
+    server.listen(port, host, () => {
       const addr = server.address() as { port: number };
-      resolve(`http://127.0.0.1:${addr.port}`);
+      resolve(`http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`);
     });
   });
 }
@@ -125,6 +125,46 @@ export async function provision(c: ProvisionClients): Promise<void> {
       if ((err as Error).name !== 'ResourceInUseException') throw err;
     }
   }
+}
+
+/**
+ * A poller running one stream's real handler in a worker thread with the function's
+ * timeout and memory limit, configured from the shared settings (as the AWS stack is).
+ *
+ * @example
+ * const poller = createPoller('clickstream', { kinesis, checkpoints, failures, root, env });
+ * await poller.start();
+ */
+export function createPoller(
+  stream: StreamKind,
+  o: {
+    kinesis: KinesisClient;
+    checkpoints: DynamoCheckpointStore;
+    failures: FileFailureDestination;
+    root: string;
+    env: Record<string, string>;
+    functions?: typeof FUNCTIONS;
+    eventSource?: Partial<FunctionSettings['eventSource']>;
+    log?: (line: string) => void;
+  },
+): KinesisPoller {
+  const fn = (o.functions ?? FUNCTIONS)[stream];
+  const invoker = workerInvoker({ handlerModule: path.join(o.root, fn.entry), timeoutMs: fn.timeoutSeconds * 1000, memoryMb: fn.memoryMb, env: o.env });
+  const log = o.log ?? (() => {});
+  return new KinesisPoller({
+    kinesis: o.kinesis,
+    streamName: RESOURCE_NAMES.streams[stream],
+    region: o.env.AWS_REGION ?? REGION,
+    consumer: `stream-metrics-${stream}`,
+    settings: { ...fn.eventSource, ...o.eventSource },
+    invoker,
+    checkpoints: o.checkpoints,
+    onFailure: o.failures,
+    log: (e) => {
+      const ev = e as unknown as Record<string, unknown>;
+      if (/fail|bisect|destination|error|expired/i.test(String(ev.type ?? ''))) log(`poller ${stream}: ${JSON.stringify(ev)}`);
+    },
+  });
 }
 
 /**
@@ -187,22 +227,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const functions = options.functions ?? FUNCTIONS;
   const pollers = {} as Record<StreamKind, KinesisPoller>;
   for (const stream of ['clickstream', 'transactions'] as const) {
-    const fn = functions[stream];
-    const invoker = workerInvoker({ handlerModule: path.join(options.root, fn.entry), timeoutMs: fn.timeoutSeconds * 1000, memoryMb: fn.memoryMb, env });
-    pollers[stream] = new KinesisPoller({
-      kinesis,
-      streamName: RESOURCE_NAMES.streams[stream],
-      region: REGION,
-      consumer: `stream-metrics-${stream}`,
-      settings: { ...fn.eventSource, ...options.eventSource },
-      invoker,
-      checkpoints,
-      onFailure: failures,
-      log: (e) => {
-        const ev = e as unknown as Record<string, unknown>;
-        if (/fail|bisect|destination|error/i.test(String(ev.type ?? ''))) log(`poller ${stream}: ${JSON.stringify(ev)}`);
-      },
-    });
+    pollers[stream] = createPoller(stream, { kinesis, checkpoints, failures, root: options.root, env, functions, ...(options.eventSource ? { eventSource: options.eventSource } : {}), log });
   }
   log('starting pollers (handlers run in worker threads with Lambda limits)…');
   await Promise.all(Object.values(pollers).map((p) => p.start()));
