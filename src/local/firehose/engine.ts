@@ -109,7 +109,7 @@ export class FirehoseEngine {
 
   async create(def: DeliveryStreamDefinition): Promise<boolean> {
     if (this.definitions.has(def.name)) return false;
-    const r = await this.backend.query(`INSERT INTO ${STREAMS_TABLE} (name, definition) SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM ${STREAMS_TABLE} WHERE name = $1)`, [def.name, JSON.stringify(def)]);
+    const r = await this.backend.query(`INSERT INTO ${STREAMS_TABLE} (name, definition) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, [def.name, JSON.stringify(def)]);
     if (r.rowCount === 0) return false;
     this.definitions.set(def.name, def);
     return true;
@@ -132,8 +132,9 @@ export class FirehoseEngine {
     const now = Date.now();
     const params: unknown[] = [];
     const tuples = records.map((r, i) => {
-      params.push(r.recordId, `\\x${r.data.toString('hex')}`);
-      return `($1, $2, $${i * 2 + 3}, $${i * 2 + 4}::bytea)`;
+      params.push(r.recordId, r.data.toString('hex'));
+      // Hex text decoded in SQL: both engines take a text parameter the same way.
+      return `($1, $2, $${i * 2 + 3}, decode($${i * 2 + 4}, 'hex'))`;
     });
     await this.backend.query(`INSERT INTO ${BUFFER_TABLE} (stream, arrived_ms, record_id, data) VALUES ${tuples.join(', ')}`, [name, now, ...params]);
     const b = this.buffer(name);
@@ -170,16 +171,16 @@ export class FirehoseEngine {
     if (errors.length > 0) throw new Error(`Firehose delivery failed: ${errors.join('; ')}`);
   }
 
-  /** Stops the timer after a last flush (errors of that flush are reported, records stay buffered). */
+  /**
+   * Stops the timer after a last flush. A load that fails then does not fail `close`: its
+   * records stay in the buffer table and are delivered after a restart (see `stats()`).
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
-    try {
-      await this.flush();
-    } finally {
-      await Promise.all([...this.buffers.values()].map((b) => b.delivering?.catch(() => {})));
-    }
+    await this.flush().catch(() => {});
+    await Promise.all([...this.buffers.values()].map((b) => b.delivering?.catch(() => {})));
   }
 
   private buffer(name: string): BufferState {

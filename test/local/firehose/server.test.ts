@@ -1,0 +1,294 @@
+import {
+  CreateDeliveryStreamCommand,
+  DeleteDeliveryStreamCommand,
+  DescribeDeliveryStreamCommand,
+  FirehoseClient,
+  ListDeliveryStreamsCommand,
+  PutRecordBatchCommand,
+  PutRecordCommand,
+  type CreateDeliveryStreamCommandInput,
+} from '@aws-sdk/client-firehose';
+import { ExecuteStatementCommand, GetStatementResultCommand, RedshiftDataClient, type Field } from '@aws-sdk/client-redshift-data';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFirehoseServer, type FirehoseServer } from '../../../src/local/firehose/server.ts';
+import { startRedshiftDataServer, type RedshiftDataServer } from '../../../src/local/redshift-data/server.ts';
+import { deliveryStreamConfig, FirehoseEventSink } from '../../../src/sinks/firehose-sink.ts';
+import { EVENT_TABLES } from '../../../src/sinks/redshift/tables.ts';
+import { BACKENDS, CREDENTIALS, REGION, rejection, waitFor, type OpenBackend } from '../redshift-data/support.ts';
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const line = (o: unknown) => enc(`${JSON.stringify(o)}\n`);
+
+/** A Redshift destination as a producer would configure it. */
+function streamInput(name: string, table: string, columns?: string, o: { sizeMb?: number } = {}): CreateDeliveryStreamCommandInput {
+  return {
+    DeliveryStreamName: name,
+    DeliveryStreamType: 'DirectPut',
+    RedshiftDestinationConfiguration: {
+      RoleARN: 'arn:aws:iam::000000000000:role/firehose',
+      ClusterJDBCURL: 'jdbc:redshift://127.0.0.1:5439/dev',
+      CopyCommand: { DataTableName: table, ...(columns ? { DataTableColumns: columns } : {}), CopyOptions: "FORMAT AS JSON 'auto' TRUNCATECOLUMNS" },
+      Username: 'loader',
+      Password: 'Secret-123',
+      S3Configuration: {
+        RoleARN: 'arn:aws:iam::000000000000:role/firehose',
+        BucketARN: 'arn:aws:s3:::staging',
+        BufferingHints: { SizeInMBs: o.sizeMb ?? 5, IntervalInSeconds: 60 },
+        CompressionFormat: 'UNCOMPRESSED',
+      },
+    },
+  };
+}
+
+describe.each(BACKENDS)('local Firehose on $name', ({ open }) => {
+  let db: OpenBackend;
+  let firehose: FirehoseServer;
+  let dataApi: RedshiftDataServer;
+  let client: FirehoseClient;
+  let sql: RedshiftDataClient;
+  const failing = new Set<string>();
+
+  beforeAll(async () => {
+    db = await open();
+    // A long interval: delivery happens on flush() unless a test says otherwise.
+    firehose = await startFirehoseServer({
+      backend: db.backend,
+      flushIntervalMs: 60_000,
+      faults: { failRecord: (stream, index) => failing.has(`${stream}#${index}`) },
+    });
+    dataApi = await startRedshiftDataServer({ backend: db.backend });
+    client = new FirehoseClient({ region: REGION, endpoint: firehose.url, credentials: CREDENTIALS, requestHandler: new NodeHttpHandler() });
+    sql = new RedshiftDataClient({ region: REGION, endpoint: dataApi.url, credentials: CREDENTIALS, requestHandler: new NodeHttpHandler() });
+  });
+  afterAll(async () => {
+    client?.destroy();
+    sql?.destroy();
+    await firehose?.close();
+    await dataApi?.close();
+    await db?.dispose();
+  });
+
+  /** Runs SQL through the Data API and returns its records. */
+  async function query(text: string): Promise<Field[][]> {
+    const { Id } = await sql.send(new ExecuteStatementCommand({ Sql: text, Database: 'dev', WorkgroupName: 'local' }));
+    const d = await waitFor(sql, Id!);
+    if (d.Status !== 'FINISHED') throw new Error(`${text}: ${d.Status} ${d.Error}`);
+    if (!d.HasResultSet) return [];
+    return (await sql.send(new GetStatementResultCommand({ Id: Id! }))).Records ?? [];
+  }
+
+  it('creates, describes, lists and deletes delivery streams', async () => {
+    // Prepare
+    const input = streamInput('crud-stream', 'crud_events', 'id,body');
+
+    // Act
+    const created = await client.send(new CreateDeliveryStreamCommand(input));
+    const again = await rejection(client.send(new CreateDeliveryStreamCommand(input)));
+    const described = await client.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: 'crud-stream' }));
+    const listed = await client.send(new ListDeliveryStreamsCommand({ Limit: 100 }));
+    await client.send(new DeleteDeliveryStreamCommand({ DeliveryStreamName: 'crud-stream' }));
+    const gone = await rejection(client.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: 'crud-stream' })));
+
+    // Assert
+    expect(created.DeliveryStreamARN).toBe('arn:aws:firehose:us-east-1:000000000000:deliverystream/crud-stream');
+    expect(again.name).toBe('ResourceInUseException');
+    const desc = described.DeliveryStreamDescription!;
+    expect(desc).toMatchObject({ DeliveryStreamName: 'crud-stream', DeliveryStreamStatus: 'ACTIVE', DeliveryStreamType: 'DirectPut', HasMoreDestinations: false });
+    const rs = desc.Destinations?.[0]?.RedshiftDestinationDescription;
+    expect(rs?.CopyCommand).toEqual({ DataTableName: 'crud_events', DataTableColumns: 'id,body', CopyOptions: "FORMAT AS JSON 'auto' TRUNCATECOLUMNS" });
+    expect(rs?.Username).toBe('loader');
+    expect(JSON.stringify(desc)).not.toContain('Secret-123');
+    expect(rs?.S3DestinationDescription?.BufferingHints).toEqual({ SizeInMBs: 5, IntervalInSeconds: 60 });
+    expect(listed.DeliveryStreamNames).toContain('crud-stream');
+    expect(listed.HasMoreDeliveryStreams).toBe(false);
+    expect(gone.name).toBe('ResourceNotFoundException');
+  });
+
+  it('validates CreateDeliveryStream as AWS does', async () => {
+    // Prepare
+    const base = streamInput('bad-stream', 't');
+    const rs = base.RedshiftDestinationConfiguration!;
+
+    // Act
+    const noCopy = await rejection(client.send(new CreateDeliveryStreamCommand({ ...base, RedshiftDestinationConfiguration: { ...rs, CopyCommand: undefined } })));
+    const noCredentials = await rejection(
+      client.send(new CreateDeliveryStreamCommand({ ...base, RedshiftDestinationConfiguration: { ...rs, Username: undefined, Password: undefined } })),
+    );
+    const gzip = await rejection(
+      client.send(new CreateDeliveryStreamCommand({ ...base, RedshiftDestinationConfiguration: { ...rs, S3Configuration: { ...rs.S3Configuration!, CompressionFormat: 'GZIP' } } })),
+    );
+    const noDestination = await rejection(client.send(new CreateDeliveryStreamCommand({ DeliveryStreamName: 'bad-stream' })));
+    const badName = await rejection(client.send(new CreateDeliveryStreamCommand({ ...base, DeliveryStreamName: 'bad name!' })));
+
+    // Assert
+    expect(noCopy.name).toBe('ValidationException');
+    expect(noCredentials.name).toBe('InvalidArgumentException');
+    expect(gzip.name).toBe('InvalidArgumentException');
+    expect(noDestination.name).toBe('InvalidArgumentException');
+    expect(badName.name).toBe('ValidationException');
+  });
+
+  it('accepts the project’s own delivery stream configuration and sink', async () => {
+    // Prepare
+    const t = EVENT_TABLES.clickstream;
+    await query(`CREATE TABLE ${t.table} (${t.columns.map((c) => `${c.name} ${c.type}`).join(', ')})`);
+    await client.send(new CreateDeliveryStreamCommand(deliveryStreamConfig('clickstream', 'sink-clickstream', { database: 'dev' })));
+    const sink = new FirehoseEventSink(client, { clickstream: 'sink-clickstream', transactions: '' });
+    const rows = Array.from({ length: 3 }, (_, i) => ({ event_id: `e${i}`, type: 'page_view', occurred_at: '2026-01-01 00:00:00.000', page: '/p', shard_id: 'shardId-0', sequence_number: `${i}`, sub_sequence: 0, arrived_at: '2026-01-01 00:00:01.250' }));
+
+    // Act
+    await sink.send('clickstream', rows);
+    await firehose.flush();
+    const out = await query(`SELECT event_id, occurred_at, arrived_at, user_id FROM ${t.table} ORDER BY event_id`);
+
+    // Assert
+    expect(out).toEqual(rows.map((r) => [{ stringValue: r.event_id }, { stringValue: '2026-01-01 00:00:00' }, { stringValue: '2026-01-01 00:00:01.25' }, { isNull: true }]));
+  });
+
+  it('enforces PutRecordBatch limits: 500 records, 1,000 KiB per record, 4 MiB per call', async () => {
+    // Prepare
+    await client.send(new CreateDeliveryStreamCommand(streamInput('limits-stream', 'limits_events')));
+
+    // Act
+    const tooMany = await rejection(client.send(new PutRecordBatchCommand({ DeliveryStreamName: 'limits-stream', Records: Array.from({ length: 501 }, () => ({ Data: enc('{}') })) })));
+    const oversized = await rejection(client.send(new PutRecordBatchCommand({ DeliveryStreamName: 'limits-stream', Records: [{ Data: enc('{}') }, { Data: new Uint8Array(1_024_001) }] })));
+    const oversizedOne = await rejection(client.send(new PutRecordCommand({ DeliveryStreamName: 'limits-stream', Record: { Data: new Uint8Array(1_024_001) } })));
+    const callTooBig = await rejection(
+      client.send(new PutRecordBatchCommand({ DeliveryStreamName: 'limits-stream', Records: Array.from({ length: 5 }, () => ({ Data: new Uint8Array(1_000_000) })) })),
+    );
+    const empty = await rejection(client.send(new PutRecordBatchCommand({ DeliveryStreamName: 'limits-stream', Records: [] })));
+    const unknown = await rejection(client.send(new PutRecordBatchCommand({ DeliveryStreamName: 'no-such-stream', Records: [{ Data: enc('{}') }] })));
+    const max = await client.send(new PutRecordBatchCommand({ DeliveryStreamName: 'limits-stream', Records: Array.from({ length: 500 }, () => ({ Data: enc('') })) }));
+    const biggest = await client.send(new PutRecordCommand({ DeliveryStreamName: 'limits-stream', Record: { Data: new Uint8Array(1_024_000) } }));
+
+    // Assert
+    expect(tooMany.name).toBe('ValidationException');
+    expect(tooMany.message).toMatch(/less than or equal to 500/);
+    expect(oversized.name).toBe('ValidationException');
+    expect(oversized.message).toMatch(/records\.2\.member\.data.*less than or equal to 1024000/);
+    expect(oversizedOne.name).toBe('ValidationException');
+    expect(callTooBig.name).toBe('InvalidArgumentException');
+    expect(empty.name).toBe('ValidationException');
+    expect(unknown.name).toBe('ResourceNotFoundException');
+    expect(max.FailedPutCount).toBe(0);
+    expect(max.RequestResponses).toHaveLength(500);
+    expect(biggest.RecordId).toBeTruthy();
+    // These records are not JSON objects of a real table: drop them with the stream.
+    await client.send(new DeleteDeliveryStreamCommand({ DeliveryStreamName: 'limits-stream' }));
+  });
+
+  it('answers 200 with FailedPutCount and per-record errors for failed entries', async () => {
+    // Prepare
+    await query('CREATE TABLE partial_events (id INT, body VARCHAR(100))');
+    await client.send(new CreateDeliveryStreamCommand(streamInput('partial-stream', 'partial_events')));
+    failing.add('partial-stream#1').add('partial-stream#3');
+    const records = Array.from({ length: 5 }, (_, i) => ({ Data: line({ id: i, body: `r${i}` }) }));
+
+    // Act
+    const out = await client.send(new PutRecordBatchCommand({ DeliveryStreamName: 'partial-stream', Records: records }));
+    failing.clear();
+    await firehose.flush();
+    const ids = await query('SELECT id FROM partial_events ORDER BY id');
+
+    // Assert
+    expect(out.$metadata.httpStatusCode).toBe(200);
+    expect(out.FailedPutCount).toBe(2);
+    expect(out.RequestResponses?.map((r) => (r.RecordId ? 'ok' : r.ErrorCode))).toEqual(['ok', 'ServiceUnavailableException', 'ok', 'ServiceUnavailableException', 'ok']);
+    expect(out.RequestResponses?.[1]?.ErrorMessage).toBeTruthy();
+    expect(ids).toEqual([[{ longValue: 0 }], [{ longValue: 2 }], [{ longValue: 4 }]]);
+  });
+
+  it('buffers records until flush and loads them like COPY JSON auto', async () => {
+    // Prepare
+    await query('CREATE TABLE copy_events (id BIGINT, name VARCHAR(5), amount NUMERIC(20,2), ok BOOLEAN, at TIMESTAMP, extra VARCHAR(100))');
+    await client.send(new CreateDeliveryStreamCommand(streamInput('copy-stream', 'copy_events', 'id,name,amount,ok,at,extra')));
+    const records = [
+      // keys match columns case-insensitively; missing keys are NULL; TRUNCATECOLUMNS cuts long text
+      { Data: enc('{"ID": 9007199254740993, "Name": "abcdefgh", "amount": 12345678901234567.89, "ok": true, "at": "2026-03-04 05:06:07.089"}\n') },
+      { Data: enc('{"id": 2, "extra": {"nested": [1, 2]}, "unknown": "ignored"}\n') },
+      // records are concatenated as they are: a record without its newline still parses
+      { Data: enc('{"id": 3, "ok": false}') },
+      { Data: enc('{"id": 4, "at": "2026-03-04T05:06:07Z"}\n') },
+    ];
+
+    // Act
+    await client.send(new PutRecordBatchCommand({ DeliveryStreamName: 'copy-stream', Records: records }));
+    const before = await query('SELECT count(*) FROM copy_events');
+    const statsBefore = firehose.stats();
+    await firehose.flush();
+    const rows = await query('SELECT id::text, name, amount, ok, at, extra FROM copy_events ORDER BY id');
+
+    // Assert
+    expect(before).toEqual([[{ longValue: 0 }]]);
+    expect(statsBefore.buffered).toBeGreaterThanOrEqual(4);
+    expect(rows).toEqual([
+      [{ stringValue: '2' }, { isNull: true }, { isNull: true }, { isNull: true }, { isNull: true }, { stringValue: '{"nested": [1, 2]}' }],
+      [{ stringValue: '3' }, { isNull: true }, { isNull: true }, { booleanValue: false }, { isNull: true }, { isNull: true }],
+      [{ stringValue: '4' }, { isNull: true }, { isNull: true }, { isNull: true }, { stringValue: '2026-03-04 05:06:07' }, { isNull: true }],
+      [{ stringValue: '9007199254740993' }, { stringValue: 'abcde' }, { stringValue: '12345678901234567.89' }, { booleanValue: true }, { stringValue: '2026-03-04 05:06:07.089' }, { isNull: true }],
+    ]);
+  });
+
+  it('delivers on its own once the flush interval has passed', async () => {
+    // Prepare
+    const quick = await startFirehoseServer({ backend: db.backend, flushIntervalMs: 100 });
+    const quickClient = new FirehoseClient({ region: REGION, endpoint: quick.url, credentials: CREDENTIALS, requestHandler: new NodeHttpHandler() });
+    await query('CREATE TABLE timed_events (id INT)');
+    await quickClient.send(new CreateDeliveryStreamCommand(streamInput('timed-stream', 'timed_events')));
+
+    // Act
+    await quickClient.send(new PutRecordCommand({ DeliveryStreamName: 'timed-stream', Record: { Data: line({ id: 7 }) } }));
+    let rows: Field[][] = [];
+    for (let i = 0; i < 100 && rows.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      rows = await query('SELECT id FROM timed_events');
+    }
+    quickClient.destroy();
+    await quick.close();
+
+    // Assert
+    expect(rows).toEqual([[{ longValue: 7 }]]);
+  });
+
+  it('lands a hostile string byte-exact', async () => {
+    // Prepare
+    await query('CREATE TABLE hostile_events (id INT, body VARCHAR(1000))');
+    await client.send(new CreateDeliveryStreamCommand(streamInput('hostile-stream', 'hostile_events')));
+    const hostile = `it's "quoted"; DROP TABLE hostile_events; -- comment \\ backslash \\\\ \\n not-a-newline\nreal newline \t tab ünïcødé 🚀 \u2028 ${'$$'} :param $1 */ /*`;
+
+    // Act
+    await client.send(new PutRecordBatchCommand({ DeliveryStreamName: 'hostile-stream', Records: [{ Data: line({ id: 1, body: hostile }) }] }));
+    await firehose.flush();
+    const rows = await query('SELECT id, body FROM hostile_events');
+
+    // Assert
+    expect(rows).toEqual([[{ longValue: 1 }, { stringValue: hostile }]]);
+  });
+
+  it('retries a failed delivery, counts it, and keeps stream definitions and records across a restart', async () => {
+    // Prepare: the target table does not exist yet, so the load fails.
+    await client.send(new CreateDeliveryStreamCommand(streamInput('retry-stream', 'retry_events')));
+    await client.send(new PutRecordBatchCommand({ DeliveryStreamName: 'retry-stream', Records: [{ Data: line({ id: 1 }) }, { Data: line({ id: 2 }) }] }));
+    const failedBefore = firehose.stats().failedDeliveries;
+
+    // Act
+    const flushError = await rejection(firehose.flush());
+    const failedAfter = firehose.stats().failedDeliveries;
+    await firehose.close();
+    await query('CREATE TABLE retry_events (id INT)');
+    firehose = await startFirehoseServer({ backend: db.backend, flushIntervalMs: 60_000, faults: { failRecord: (stream, index) => failing.has(`${stream}#${index}`) } });
+    client.destroy();
+    client = new FirehoseClient({ region: REGION, endpoint: firehose.url, credentials: CREDENTIALS, requestHandler: new NodeHttpHandler() });
+    const described = await client.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: 'retry-stream' }));
+    await firehose.flush();
+    const rows = await query('SELECT id FROM retry_events ORDER BY id');
+
+    // Assert
+    expect(flushError.message).toMatch(/retry_events/);
+    expect(failedAfter).toBeGreaterThan(failedBefore);
+    expect(described.DeliveryStreamDescription?.DeliveryStreamStatus).toBe('ACTIVE');
+    expect(rows).toEqual([[{ longValue: 1 }], [{ longValue: 2 }]]);
+    expect(firehose.stats()).toMatchObject({ delivered: 2, buffered: 0 });
+  });
+});
