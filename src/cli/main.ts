@@ -29,6 +29,57 @@ Usage:
 Endpoints and region come from the usual AWS variables (AWS_REGION, AWS_ENDPOINT_URL,
 AWS_ENDPOINT_URL_<SERVICE>): 'up' prints them.`;
 
+const QUERY_OPTIONS = {
+  from: { type: 'string' },
+  to: { type: 'string' },
+  by: { type: 'string' },
+  grain: { type: 'string' },
+  top: { type: 'string' },
+  source: { type: 'string', default: 'dynamodb' },
+  format: { type: 'string', default: 'table' },
+} as const;
+
+const PRODUCE_OPTIONS = {
+  stream: { type: 'string' },
+  file: { type: 'string' },
+  generate: { type: 'string' },
+  rate: { type: 'string' },
+  kpl: { type: 'string' },
+  seed: { type: 'string' },
+  quiet: { type: 'boolean', default: false },
+} as const;
+
+/**
+ * Checks a command line's command and flags without running it (used by the test that
+ * keeps docker-compose.yml honest). Throws like the command would.
+ *
+ * @example
+ * await checkCommandLine(['worker', '--stream', 'clickstream']);
+ */
+export async function checkCommandLine(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  const serve = await import('../local/serve.ts');
+  switch (command) {
+    case 'up':
+      (await import('../local/up.ts')).parseUpArgs(rest);
+      return;
+    case 'produce':
+      parseArgs({ args: rest, options: PRODUCE_OPTIONS });
+      return;
+    case 'query':
+      parseArgs({ args: rest, allowPositionals: true, options: QUERY_OPTIONS });
+      return;
+    case 'serve':
+      serve.parseServeArgs(rest);
+      return;
+    case 'worker':
+      serve.parseWorkerArgs(rest);
+      return;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
 /** Runs the command line; resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -99,19 +150,7 @@ function parseTime(name: string, value: string | undefined): number {
 }
 
 async function queryCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      from: { type: 'string' },
-      to: { type: 'string' },
-      by: { type: 'string' },
-      grain: { type: 'string' },
-      top: { type: 'string' },
-      source: { type: 'string', default: 'dynamodb' },
-      format: { type: 'string', default: 'table' },
-    },
-  });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: QUERY_OPTIONS });
   const metric = positionals[0];
   if (!metric) throw new UsageError('query needs a METRIC; run "stream-metrics metrics" for the list');
   const fromMs = parseTime('--from', values.from);
@@ -141,18 +180,7 @@ async function queryCommand(argv: string[]): Promise<number> {
 }
 
 async function produceCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      stream: { type: 'string' },
-      file: { type: 'string' },
-      generate: { type: 'string' },
-      rate: { type: 'string' },
-      kpl: { type: 'string' },
-      seed: { type: 'string' },
-      quiet: { type: 'boolean', default: false },
-    },
-  });
+  const { values } = parseArgs({ args: argv, options: PRODUCE_OPTIONS });
   const stream = values.stream;
   if (stream !== 'clickstream' && stream !== 'transactions') throw new UsageError('--stream must be clickstream or transactions');
   if (!values.file === !values.generate) throw new UsageError('give exactly one of --file F.jsonl or --generate N');

@@ -49,8 +49,8 @@ function onSignals(stop: () => Promise<void>): void {
   process.once('SIGTERM', handler);
 }
 
-/** `stream-metrics serve kinesis|dynamodb|endpoints`. */
-export async function serveCommand(argv: string[]): Promise<number> {
+/** Parses `serve` flags; throws a UsageError for an unknown part. */
+export function parseServeArgs(argv: string[]) {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -64,6 +64,22 @@ export async function serveCommand(argv: string[]): Promise<number> {
     },
   });
   const what = positionals[0];
+  if (what !== 'kinesis' && what !== 'dynamodb' && what !== 'endpoints') throw new UsageError('usage: stream-metrics serve kinesis|dynamodb|endpoints [--port N] [--host H] [--data-dir D] [--pg-url URL]');
+  return { values, what };
+}
+
+/** Parses `worker` flags. */
+export function parseWorkerArgs(argv: string[]) {
+  const { values } = parseArgs({ args: argv, options: { stream: { type: 'string' }, shards: { type: 'string', default: '2' }, 'data-dir': { type: 'string', default: '.data' } } });
+  if (values.stream !== 'clickstream' && values.stream !== 'transactions') throw new UsageError('--stream must be clickstream or transactions');
+  const shards = Number(values.shards);
+  if (!Number.isInteger(shards) || shards < 1) throw new UsageError('--shards needs a positive integer');
+  return { stream: values.stream, shards, dataDir: values['data-dir']! };
+}
+
+/** `stream-metrics serve kinesis|dynamodb|endpoints`. */
+export async function serveCommand(argv: string[]): Promise<number> {
+  const { values, what } = parseServeArgs(argv);
   const dataDir = values['data-dir'] ? path.resolve(values['data-dir']) : undefined;
   if (dataDir) fs.mkdirSync(dataDir, { recursive: true });
   if (what === 'kinesis' || what === 'dynamodb') {
@@ -87,16 +103,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
     });
     await new Promise(() => {});
   }
-  throw new UsageError('usage: stream-metrics serve kinesis|dynamodb|endpoints [--port N] [--host H] [--data-dir D] [--pg-url URL]');
+  return 2;
 }
 
 /** `stream-metrics worker --stream S`: one stream's poller and handler against the configured endpoints. */
 export async function workerCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { stream: { type: 'string' }, shards: { type: 'string', default: '2' }, 'data-dir': { type: 'string', default: '.data' } } });
-  const stream = values.stream;
-  if (stream !== 'clickstream' && stream !== 'transactions') throw new UsageError('--stream must be clickstream or transactions');
-  const shards = Number(values.shards);
-  if (!Number.isInteger(shards) || shards < 1) throw new UsageError('--shards needs a positive integer');
+  const { stream, shards, dataDir } = parseWorkerArgs(argv);
   const config = loadConfig();
   const http1 = () => new NodeHttpHandler({ connectionTimeout: 3_000, requestTimeout: 30_000 });
   const kinesis = createKinesisClient({ region: config.region });
@@ -114,12 +126,12 @@ export async function workerCommand(argv: string[]): Promise<number> {
       await new Promise((r) => setTimeout(r, 2_000));
     }
   }
-  fs.mkdirSync(values['data-dir']!, { recursive: true });
+  fs.mkdirSync(dataDir, { recursive: true });
   const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => typeof e[1] === 'string'));
   const poller = createPoller(stream, {
     kinesis,
     checkpoints: new DynamoCheckpointStore(dynamodb, RESOURCE_NAMES.checkpointsTable),
-    failures: new FileFailureDestination(path.join(values['data-dir']!, 'on-failure.jsonl')),
+    failures: new FileFailureDestination(path.join(dataDir, 'on-failure.jsonl')),
     root: ROOT,
     env,
     log: (l) => process.stderr.write(`${l}\n`),
