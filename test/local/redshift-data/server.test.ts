@@ -10,6 +10,8 @@ import {
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedshiftDataServer, type RedshiftDataServer } from '../../../src/local/redshift-data/server.ts';
+import { DataApi } from '../../../src/sinks/redshift/data-api.ts';
+import { migrate } from '../../../src/sinks/redshift/migrations.ts';
 import { allRecords, BACKENDS, CREDENTIALS, REGION, rejection, waitFor, type OpenBackend } from './support.ts';
 
 const TARGET = { Database: 'dev', WorkgroupName: 'local' };
@@ -309,5 +311,20 @@ describe.each(BACKENDS)('local Redshift Data API on $name', ({ open }) => {
     // Assert
     expect(page.Records).toEqual([[{ stringValue: hostile }, { longValue: [...hostile].length }]]);
     expect(still.Status).toBe('FINISHED');
+  });
+
+  it('runs the project’s migrations through its DataApi client, idempotently', async () => {
+    // Prepare
+    const api = new DataApi(client, { database: 'dev', workgroupName: 'local' }, { pollMs: 5 });
+
+    // Act
+    const first = await migrate((text) => api.execute(text), 'postgres');
+    const second = await migrate((text) => api.execute(text), 'postgres');
+    const applied = await api.execute('SELECT count(*) AS n FROM schema_migrations WHERE id = :id', { id: first[0] ?? '' });
+
+    // Assert
+    expect(first.length).toBeGreaterThan(0);
+    expect(second).toEqual([]);
+    expect(applied).toEqual({ columns: ['n'], rows: [[1]] });
   });
 });
