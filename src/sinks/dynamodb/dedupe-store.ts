@@ -30,8 +30,8 @@ export interface DedupeStoreOptions {
  *
  * A put succeeds when the key is absent, when it was claimed by this very position (a
  * replay of itself), or when the remembered copy arrived more than the horizon before this
- * one (expired). A failed condition means a copy is remembered; the store then reads it to
- * tell a real duplicate from a copy that arrived more than a horizon later than this claim
+ * one (expired). A failed condition means a copy is remembered; the store then looks at it
+ * (DynamoDB returns it with the failure; dynalite needs a consistent read) to tell a real duplicate from a copy that arrived more than a horizon later than this claim
  * (possible across shards, or when a replay comes after the expiry): the claim came first,
  * so it counts — decided by arrival times only, so replays decide alike.
  *
@@ -77,6 +77,7 @@ export class DynamoDedupeStore implements DedupeStore {
       arr: { N: String(c.arrivalMs) },
       ttl: { N: String(Math.ceil((c.arrivalMs + horizon + this.ttlSlackMs) / 1000)) },
     };
+    let old: Record<string, AttributeValue> | undefined;
     try {
       const out = await withRetry(
         () =>
@@ -86,6 +87,8 @@ export class DynamoDedupeStore implements DedupeStore {
               Item: item,
               ConditionExpression: 'attribute_not_exists(pk) OR pos = :pos OR arr < :cutoff',
               ExpressionAttributeValues: { ':pos': { S: c.posKey }, ':cutoff': { N: String(c.arrivalMs - horizon) } },
+              // The remembered copy comes back with the failure on DynamoDB (not on dynalite).
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
               ReturnConsumedCapacity: 'TOTAL',
             }),
           ),
@@ -102,8 +105,9 @@ export class DynamoDedupeStore implements DedupeStore {
       this.stats.requests++;
       this.stats.conditionalFailures++;
       this.stats.wcu += 1;
+      old = (err as { Item?: Record<string, AttributeValue> }).Item;
     }
-    const seen = await this.read(pk, c.posKey);
+    const seen = old ? { pos: old.pos?.S ?? '', arr: Number(old.arr?.N) } : await this.read(pk, c.posKey);
     // Absent now: deleted by TTL between the put and the read; the remembered copy was
     // long expired, so the claim is new (the next replay's put will remember it).
     if (seen === undefined) return this.claimOne(c);

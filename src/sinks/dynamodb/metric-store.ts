@@ -228,6 +228,7 @@ export class DynamoMetricStore {
     let seenMark: string | undefined;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const input = this.counterUpdate(key, markName, delta, pending, seenMark);
+      let item: Record<string, AttributeValue> | undefined;
       try {
         const out = await this.write(() => this.client.send(new UpdateItemCommand(input)), delta.firstPos, `${key.pk} ${key.sk}`);
         const attrs = out.Attributes ?? {};
@@ -236,10 +237,15 @@ export class DynamoMetricStore {
         return { delta, version: Number(attrs.ver?.N ?? 0), values };
       } catch (err) {
         if (!isConditionalCheckFailed(err)) throw err;
+        // DynamoDB returns the item that failed the condition (ALL_OLD below), which spares
+        // a read; dynalite does not, so read it then.
+        item = (err as { Item?: Record<string, AttributeValue> }).Item;
       }
       // A replay (or a zombie invocation of the same shard won a race): find out how far
       // this shard's contributions already reached this item.
-      const item = await this.readItem(key, true);
+      item ??= await this.readItem(key, true);
+      // AWS bills a failed condition by the size of the item (write() counted one unit).
+      if (item) this.stats.wcu += writeUnits(itemSizeBytes(item)) - 1;
       const mark = item?.[markName]?.S;
       const current = () => {
         const values = new Map<string, number>();
@@ -327,6 +333,7 @@ export class DynamoMetricStore {
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
       ReturnValues: 'UPDATED_NEW',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       ReturnConsumedCapacity: 'TOTAL',
     };
   }
