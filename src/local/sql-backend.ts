@@ -17,7 +17,7 @@
  * (that would wait for the transaction itself to end).
  */
 import pg from 'pg';
-import type { CustomTypesConfig, QueryResult } from 'pg';
+import type { CustomTypesConfig, QueryConfig, QueryResult } from 'pg';
 import { ConfigError } from '../errors.ts';
 
 export interface SqlColumn {
@@ -219,13 +219,16 @@ export async function createPostgresBackend(url: string, options: { schema?: str
   }
 
   const toResult = (r: QueryResult<unknown[]> | QueryResult<unknown[]>[]): SqlResult => {
-    // A statement list sent without parameters (simple protocol) yields one result each: keep the last.
+    // (Defensive: a simple-protocol statement list would yield one result each; keep the last.)
     const last = Array.isArray(r) ? r[r.length - 1]! : r;
     const fields = last.fields ?? [];
     const rows = last.rows.map((row) => row.map((v, i) => convertText(v, fields[i]?.dataTypeID ?? 0)));
     const rowCount = fields.length > 0 ? rows.length : (last.rowCount ?? 0);
     return { rows, columns: fields.map((f) => ({ name: f.name, typeName: typeNameOf(f.dataTypeID) })), rowCount };
   };
+  // Always the extended protocol: one statement per query, as PGlite's query() (a statement
+  // list would otherwise run here and fail there).
+  const config = (text: string, values: unknown[] = []) => ({ text, values, rowMode: 'array' as const, queryMode: 'extended' }) as unknown as QueryConfig<unknown[]>;
   const lock = new Lock();
   let closed = false;
   const guard = () => {
@@ -236,14 +239,14 @@ export async function createPostgresBackend(url: string, options: { schema?: str
     kind: 'postgres',
     async query(sql, params = []) {
       guard();
-      return toResult(await pool.query<unknown[]>({ text: sql, values: params, rowMode: 'array' }));
+      return toResult(await pool.query<unknown[]>(config(sql, params)));
     },
     // One transaction at a time, as with PGlite, so both engines behave alike under load.
     transaction: (fn) =>
       lock.run(async () => {
         guard();
         const client = await pool.connect();
-        const { tx, end } = txHandle('postgres', async (sql, params = []) => toResult(await client.query<unknown[]>({ text: sql, values: params, rowMode: 'array' })));
+        const { tx, end } = txHandle('postgres', async (sql, params = []) => toResult(await client.query<unknown[]>(config(sql, params))));
         let broken = false;
         try {
           await client.query('BEGIN');

@@ -89,12 +89,14 @@ describe.each(BACKENDS)('SqlBackend on $name', ({ name, open }) => {
     expect(order).toMatch(/^(a{5}|b{5}|c{5}){3}$/);
   });
 
-  it('reports SQL errors with the PostgreSQL message', async () => {
+  it('reports SQL errors with the PostgreSQL message, and runs one statement per query on both engines', async () => {
     // Act
     const err = await rejection(db.backend.query('SELECT * FROM nowhere_table'));
+    const list = await rejection(db.backend.query('SELECT 1; SELECT 2'));
 
     // Assert
     expect(err.message).toBe('relation "nowhere_table" does not exist');
+    expect(list.message).toMatch(/cannot insert multiple commands into a prepared statement/);
   });
 
   it('refuses queries after close (runs last: it closes this file’s backend)', async () => {
