@@ -27,7 +27,12 @@ export class ApiError extends Error {
   }
 }
 
-/** Shorthand for the common `ValidationException` (400). */
+/**
+ * Shorthand for the common `ValidationException` (400).
+ *
+ * @example
+ * throw validationError('Sqls must hold 1–40 statements');
+ */
 export function validationError(message: string): ApiError {
   return new ApiError('ValidationException', message, 400);
 }
@@ -152,7 +157,12 @@ function constraint(value: unknown, name: string, text: string): ApiError {
   return validationError(`1 validation error detected: Value ${shown} at '${memberPath(name)}' failed to satisfy constraint: ${text}`);
 }
 
-/** A required (or optional) string member with length bounds (in UTF-16 units, like AWS's models). */
+/**
+ * A required (or optional) string member with length bounds (in UTF-16 units, like AWS's models).
+ *
+ * @example
+ * const sql = stringMember(input, 'Sql', { required: true, min: 1 });
+ */
 export function stringMember(input: Record<string, unknown>, name: string, o: { required: true; min?: number; max?: number; pattern?: RegExp }): string;
 export function stringMember(input: Record<string, unknown>, name: string, o?: { required?: false; min?: number; max?: number; pattern?: RegExp }): string | undefined;
 export function stringMember(input: Record<string, unknown>, name: string, o: { required?: boolean; min?: number; max?: number; pattern?: RegExp } = {}): string | undefined {
@@ -168,7 +178,12 @@ export function stringMember(input: Record<string, unknown>, name: string, o: { 
   return v;
 }
 
-/** An optional integer member within bounds. */
+/**
+ * An optional integer member within bounds.
+ *
+ * @example
+ * const limit = intMember(input, 'Limit', { min: 1, max: 10_000 }) ?? 10;
+ */
 export function intMember(input: Record<string, unknown>, name: string, o: { min?: number; max?: number } = {}): number | undefined {
   const v = input[name];
   if (v === undefined || v === null) return undefined;
@@ -178,7 +193,12 @@ export function intMember(input: Record<string, unknown>, name: string, o: { min
   return v;
 }
 
-/** An optional boolean member. */
+/**
+ * An optional boolean member.
+ *
+ * @example
+ * const withEvent = boolMember(input, 'WithEvent') ?? false;
+ */
 export function boolMember(input: Record<string, unknown>, name: string): boolean | undefined {
   const v = input[name];
   if (v === undefined || v === null) return undefined;
@@ -186,7 +206,12 @@ export function boolMember(input: Record<string, unknown>, name: string): boolea
   return v;
 }
 
-/** A list member with length bounds. */
+/**
+ * A list member with length bounds.
+ *
+ * @example
+ * const records = listMember(input, 'Records', { required: true, min: 1, max: 500 })!;
+ */
 export function listMember(input: Record<string, unknown>, name: string, o: { required?: boolean; min?: number; max?: number } = {}): unknown[] | undefined {
   const v = input[name];
   if (v === undefined || v === null) {
@@ -200,7 +225,12 @@ export function listMember(input: Record<string, unknown>, name: string, o: { re
   return v;
 }
 
-/** A structure member (a plain object). */
+/**
+ * A structure member (a plain object).
+ *
+ * @example
+ * const copy = structMember(rs, 'CopyCommand', { required: true })!;
+ */
 export function structMember(input: Record<string, unknown>, name: string, o: { required?: boolean } = {}): Record<string, unknown> | undefined {
   const v = input[name];
   if (v === undefined || v === null) {

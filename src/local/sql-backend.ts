@@ -52,12 +52,23 @@ const TYPE_NAMES: Record<number, string> = {
   2205: 'regclass', 2249: 'record', 2950: 'uuid', 2951: '_uuid', 3614: 'tsvector', 3802: 'jsonb', 3807: '_jsonb', 4089: 'regnamespace',
 };
 
-/** The type name of a type OID (`unknown(<oid>)` for types outside the built-in list). */
+/**
+ * The type name of a type OID (`unknown(<oid>)` for types outside the built-in list).
+ *
+ * @example
+ * typeNameOf(1043); // → 'varchar'
+ */
 export function typeNameOf(oid: number): string {
   return TYPE_NAMES[oid] ?? `unknown(${oid})`;
 }
 
-/** Converts one value from PostgreSQL's text output by its type OID (see the module comment). */
+/**
+ * Converts one value from PostgreSQL's text output by its type OID (see the module comment).
+ *
+ * @example
+ * convertText('t', 16); // → true
+ * convertText('9007199254740993', 20); // → '9007199254740993' (not a safe integer)
+ */
 export function convertText(text: unknown, oid: number): unknown {
   if (text === null || text === undefined) return null;
   if (typeof text !== 'string') return text;

@@ -38,10 +38,22 @@ export interface DeliveryStreamDefinition {
   redshift: RedshiftDestination;
 }
 
+/**
+ * The error of an unknown delivery stream (400), worded as Firehose words it.
+ *
+ * @example
+ * throw streamNotFound('cs-events');
+ */
 export function streamNotFound(name: string): ApiError {
   return new ApiError('ResourceNotFoundException', `Firehose ${name} under account ${ACCOUNT} not found.`, 400);
 }
 
+/**
+ * An `InvalidArgumentException` (400): a request that is well-formed but not acceptable.
+ *
+ * @example
+ * throw invalidArgument('Records size exceeds 4 MB limit');
+ */
 export function invalidArgument(message: string): ApiError {
   return new ApiError('InvalidArgumentException', message, 400);
 }

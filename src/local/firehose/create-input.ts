@@ -21,7 +21,12 @@ const OTHER_DESTINATIONS = [
   'DatabaseSourceConfiguration',
 ];
 
-/** Parses and checks a CreateDeliveryStream request. */
+/**
+ * Parses and checks a CreateDeliveryStream request.
+ *
+ * @example
+ * const def = parseCreateInput(deliveryStreamConfig('clickstream', 'cs-events'), 'us-east-1');
+ */
 export function parseCreateInput(input: Record<string, unknown>, region: string): DeliveryStreamDefinition {
   const name = stringMember(input, 'DeliveryStreamName', { required: true, min: 1, max: 64, pattern: STREAM_NAME });
   const type = stringMember(input, 'DeliveryStreamType') ?? 'DirectPut';

@@ -3,7 +3,12 @@ import { intMember, stringMember } from '../http-json.ts';
 import { STREAM_NAME, streamNotFound, type DeliveryStreamDefinition } from './common.ts';
 import type { FirehoseContext } from './context.ts';
 
-/** The `DeliveryStreamDescription` of a definition (passwords are never described). */
+/**
+ * The `DeliveryStreamDescription` of a definition (passwords are never described).
+ *
+ * @example
+ * describeDefinition(def).DeliveryStreamStatus; // → 'ACTIVE'
+ */
 export function describeDefinition(def: DeliveryStreamDefinition) {
   const { Password: _password, S3Configuration: s3, ...rs } = def.redshift;
   return {

@@ -53,7 +53,12 @@ interface BufferState {
   delivering: Promise<void> | null;
 }
 
-/** A new RecordId: long and opaque, like Firehose's. */
+/**
+ * A new RecordId: long and opaque, like Firehose's.
+ *
+ * @example
+ * newRecordId(); // → 'p9v…' (56 characters)
+ */
 export function newRecordId(): string {
   return randomBytes(42).toString('base64url');
 }

@@ -2,7 +2,12 @@
 import { ApiError, validationError } from '../http-json.ts';
 import { LIMITS } from './common.ts';
 
-/** Decodes one record's data; `at` is its member path (`record.data`, `records.3.member.data`). */
+/**
+ * Decodes one record's data; `at` is its member path (`record.data`, `records.3.member.data`).
+ *
+ * @example
+ * const bytes = decodeRecord({ Data: 'eyJhIjoxfQo=' }, 'record.data'); // → Buffer of '{"a":1}\n'
+ */
 export function decodeRecord(record: unknown, at: string): Buffer {
   const data = (record as { Data?: unknown } | null)?.Data;
   if (data === undefined || data === null) throw validationError(`1 validation error detected: Value null at '${at}' failed to satisfy constraint: Member must not be null`);

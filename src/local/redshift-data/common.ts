@@ -17,7 +17,12 @@ export const MAX_SQL_BYTES = 100 * 1024;
 /** Statements per BatchExecuteStatement. */
 export const MAX_BATCH_SQLS = 40;
 
-/** Checks one SQL text: present, non-empty, at most 100 KB. */
+/**
+ * Checks one SQL text: present, non-empty, at most 100 KB.
+ *
+ * @example
+ * checkSql(input.Sql, 'sql'); // → the SQL, or throws ValidationException
+ */
 export function checkSql(sql: unknown, at: string): string {
   if (sql === undefined || sql === null) throw validationError(`1 validation error detected: Value null at '${at}' failed to satisfy constraint: Member must not be null`);
   if (typeof sql !== 'string') throw new ApiError('SerializationException', `${at} must be a string`, 400);
@@ -32,6 +37,9 @@ export function checkSql(sql: unknown, at: string): string {
  * secret and user are accepted and kept (the local endpoint has one database), but the
  * rules AWS applies to them hold: `Database` is required without a session, and a cluster
  * and a workgroup exclude each other.
+ *
+ * @example
+ * const { database, clientToken } = parseStatementOptions({ Database: 'dev', WorkgroupName: 'local' });
  */
 export function parseStatementOptions(input: Record<string, unknown>) {
   const database = stringMember(input, 'Database');
@@ -56,7 +64,12 @@ export function parseStatementOptions(input: Record<string, unknown>) {
 
 const secs = (ms: number) => ms / 1000;
 
-/** The response of ExecuteStatement / BatchExecuteStatement for a statement. */
+/**
+ * The response of ExecuteStatement / BatchExecuteStatement for a statement.
+ *
+ * @example
+ * submittedOutput(statement); // → { Id, CreatedAt, Database, WorkgroupName }
+ */
 export function submittedOutput(st: Statement) {
   return {
     Id: st.id,
@@ -72,13 +85,24 @@ export function submittedOutput(st: Statement) {
 /** Epoch seconds, as the AWS JSON protocol sends timestamps. */
 export { secs as epochSeconds };
 
-/** Looks a statement id up; a malformed id is a ValidationException, an unknown one ResourceNotFoundException. */
+/**
+ * Looks a statement id up; a malformed id is a ValidationException, an unknown one ResourceNotFoundException.
+ *
+ * @example
+ * const id = checkId(input, STATEMENT_ID);
+ */
 export function checkId(input: Record<string, unknown>, pattern: RegExp): string {
   const id = stringMember(input, 'Id', { required: true });
   if (!pattern.test(id)) throw validationError(`1 validation error detected: Value '${id}' at 'id' failed to satisfy constraint: Member must satisfy regular expression pattern: ${pattern.source}`);
   return id;
 }
 
+/**
+ * The error of an unknown statement id (400, with `ResourceId`).
+ *
+ * @example
+ * throw notFound(id);
+ */
 export function notFound(id: string): ApiError {
   return new ApiError('ResourceNotFoundException', 'Query does not exist.', 400, { ResourceId: id });
 }

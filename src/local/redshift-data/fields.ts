@@ -43,7 +43,12 @@ export function toField(value: unknown, column: SqlColumn | undefined): FieldJso
   return { stringValue: typeof value === 'object' ? JSON.stringify(value) : String(value) };
 }
 
-/** The `ColumnMetadata` of one result column. */
+/**
+ * The `ColumnMetadata` of one result column.
+ *
+ * @example
+ * columnMetadata({ name: 'n', typeName: 'int8' }); // → { name: 'n', label: 'n', typeName: 'int8', isSigned: true, … }
+ */
 export function columnMetadata(column: SqlColumn) {
   return {
     name: column.name,

@@ -113,6 +113,10 @@ export function bindNamedParams(sql: string, params: readonly SqlParameter[]): B
 /**
  * Validates a `Parameters` list as the Data API does: a non-empty list of `{name, value}`
  * with non-empty string values and unique names.
+ *
+ * @example
+ * parseParameters([{ name: 'id', value: '7' }]); // → [{ name: 'id', value: '7' }]
+ * parseParameters([{ name: 'id', value: '' }]); // throws ValidationException
  */
 export function parseParameters(raw: unknown): SqlParameter[] | undefined {
   if (raw === undefined || raw === null) return undefined;
