@@ -49,6 +49,12 @@ export class MemoryDedupeStore implements DedupeStore {
 
   constructor(private readonly horizons: { clickstream: number; transactions: number }) {}
 
+  /**
+   * Decides each claim in input order (see `decideClaim`).
+   *
+   * @example
+   * await store.claim([{ stream: 'transactions', key: 't1|purchase|completed', posKey, arrivalMs }]); // → ['new']
+   */
   async claim(claims: readonly DedupeClaim[]): Promise<('new' | 'duplicate')[]> {
     const out = claims.map((c) => {
       const id = `${c.stream}#${c.key}`;

@@ -29,12 +29,22 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   return out;
 }
 
-/** True when `err` is DynamoDB's answer to a condition that did not hold. */
+/**
+ * True when `err` is DynamoDB's answer to a condition that did not hold.
+ *
+ * @example
+ * try { await client.send(put); } catch (err) { if (!isConditionalCheckFailed(err)) throw err; }
+ */
 export function isConditionalCheckFailed(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { name?: string }).name === 'ConditionalCheckFailedException';
 }
 
-/** True when DynamoDB refused a request because an item or expression is too large. */
+/**
+ * True when DynamoDB refused a request because an item or expression is too large.
+ *
+ * @example
+ * isSizeLimitError({ name: 'ValidationException', message: 'Item size has exceeded the maximum allowed size' }) // → true
+ */
 export function isSizeLimitError(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
   const e = err as { name?: string; message?: string };
@@ -68,7 +78,12 @@ function valueSize(v: AttributeValue): number {
   return 1;
 }
 
-/** Write units of an item of `bytes` bytes: one per started KB, at least one. */
+/**
+ * Write units of an item of `bytes` bytes: one per started KB, at least one.
+ *
+ * @example
+ * writeUnits(1025) // → 2
+ */
 export function writeUnits(bytes: number): number {
   return Math.max(1, Math.ceil(bytes / 1024));
 }
@@ -83,12 +98,22 @@ export interface WriteStats {
   conditionalFailures: number;
 }
 
-/** `YYYY-MM-DD` of a UTC instant. */
+/**
+ * `YYYY-MM-DD` of a UTC instant.
+ *
+ * @example
+ * utcDay(Date.UTC(2026, 0, 2, 3, 4)) // → '2026-01-02'
+ */
 export function utcDay(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
-/** `YYYY-MM-DDTHH:MM` of a UTC instant. */
+/**
+ * `YYYY-MM-DDTHH:MM` of a UTC instant.
+ *
+ * @example
+ * utcMinute(Date.UTC(2026, 0, 2, 3, 4, 5)) // → '2026-01-02T03:04'
+ */
 export function utcMinute(ms: number): string {
   return new Date(ms).toISOString().slice(0, 16);
 }
@@ -96,13 +121,23 @@ export function utcMinute(ms: number): string {
 export const MINUTE_MS = 60_000;
 export const DAY_MS = 86_400_000;
 
-/** Key of a counter item: one group, one bucket, one 1-minute window. */
+/**
+ * Key of a counter item: one group, one bucket, one 1-minute window.
+ *
+ * @example
+ * counterKey('pages', Date.UTC(2026, 0, 2, 3, 4), 7) // → { pk: 'C#pages#2026-01-02', sk: '2026-01-02T03:04#07' }
+ */
 export function counterKey(group: string, windowStart: number, bucket: number): { pk: string; sk: string } {
   if (!Number.isInteger(bucket) || bucket < 0 || bucket > 99) throw new RangeError(`bucket out of range 0–99: ${bucket}`);
   return { pk: `C#${group}#${utcDay(windowStart)}`, sk: `${utcMinute(windowStart)}#${String(bucket).padStart(2, '0')}` };
 }
 
-/** Key of a sketch partial: one group, one window, one writer (shard). */
+/**
+ * Key of a sketch partial: one group, one window, one writer (shard).
+ *
+ * @example
+ * sketchKey('visitors', Date.UTC(2026, 0, 2, 3, 4), 'clickstream/shardId-0') // → { pk: 'S#visitors#2026-01-02', sk: '2026-01-02T03:04#clickstream/shardId-0' }
+ */
 export function sketchKey(group: string, windowStart: number, shardId: string): { pk: string; sk: string } {
   return { pk: `S#${group}#${utcDay(windowStart)}`, sk: `${utcMinute(windowStart)}#${shardId}` };
 }
@@ -111,6 +146,11 @@ export function sketchKey(group: string, windowStart: number, shardId: string): 
  * The day partitions and sort-key bounds that hold the windows `fromMs <= ws < toMs` of a
  * group: one Query per UTC day, `lower <= sk < upper`. Sort keys start with the window's
  * minute, so rounding both ends up to a whole minute selects exactly those windows.
+ *
+ * @example
+ * dayRanges('C', 'pages', Date.UTC(2026, 0, 1, 23, 59), Date.UTC(2026, 0, 2, 0, 1))
+ * // → [{ pk: 'C#pages#2026-01-01', lower: '2026-01-01T23:59', upper: '2026-01-02T00:00' },
+ * //    { pk: 'C#pages#2026-01-02', lower: '2026-01-02T00:00', upper: '2026-01-02T00:01' }]
  */
 export function dayRanges(prefix: 'C' | 'S', group: string, fromMs: number, toMs: number): { pk: string; lower: string; upper: string }[] {
   const from = Math.ceil(fromMs / MINUTE_MS) * MINUTE_MS;
