@@ -97,7 +97,6 @@ function atLength(s: string, i: number): number {
 function domainEnd(s: string, i: number): number {
   const n = s.length;
   let labels = 0;
-  let lastLabelAllDigits = true;
   let end = -1;
   while (i < n) {
     const start = i;
@@ -114,12 +113,13 @@ function domainEnd(s: string, i: number): number {
     }
     if (i === start) break;
     labels++;
-    lastLabelAllDigits = allDigits;
-    end = i;
+    // The address ends after the last label that can be a top-level domain:
+    // `jane@example.com.5` is `jane@example.com` and `.5`.
+    if (labels >= 2 && !allDigits) end = i;
     if (i < n && s.charCodeAt(i) === 46) i++;
     else break;
   }
-  return labels >= 2 && !lastLabelAllDigits ? end : -1;
+  return end;
 }
 
 /**

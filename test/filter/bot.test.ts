@@ -1,0 +1,87 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { isBotUserAgent } from '../../src/filter/bot.ts';
+import { BOTS, BROWSERS, UNLISTED_CRAWLERS } from './user-agents.ts';
+
+describe('isBotUserAgent', () => {
+  it('is false for real browsers on desktop, phone and tablet', () => {
+    for (const [name, ua] of Object.entries(BROWSERS)) {
+      // Act + Assert
+      expect(isBotUserAgent(ua), name).toBe(false);
+    }
+  });
+
+  it('is true for real crawlers, tools and HTTP libraries', () => {
+    for (const ua of BOTS) {
+      // Act + Assert
+      expect(isBotUserAgent(ua), ua).toBe(true);
+    }
+  });
+
+  it('is false for crawlers the spec does not list (the rule is literal)', () => {
+    for (const ua of UNLISTED_CRAWLERS) {
+      // Act + Assert
+      expect(isBotUserAgent(ua), ua).toBe(false);
+    }
+  });
+
+  it('reads "bot at the end of a word" literally', () => {
+    const cases: [string, boolean][] = [
+      ['Googlebot', true],
+      ['googlebot/2.1', true],
+      ['AdsBot-Google', true],
+      ['x bot', true],
+      ['bot;', true],
+      ['Bot.', true],
+      ['robots', false], // bot inside a word
+      ['Bottle/1.0', false],
+      ['bot_x', false], // `_` is a word character
+      ['bot2', false],
+      ['robot', true],
+      ['CUBOT X19', true], // literal rule: a phone brand ending in "bot"
+      ['abbot', true],
+      ['botany', false],
+    ];
+    for (const [ua, bot] of cases) {
+      // Act + Assert
+      expect(isBotUserAgent(ua), ua).toBe(bot);
+    }
+  });
+
+  it('matches each listed substring anywhere, ignoring case', () => {
+    for (const token of ['crawl', 'spider', 'slurp', 'headless', 'phantomjs', 'puppeteer', 'playwright', 'wget/', 'python-requests', 'python-urllib', 'aiohttp', 'go-http-client', 'okhttp', 'axios/', 'node-fetch', 'libwww-perl', 'httpclient']) {
+      // Act + Assert
+      expect(isBotUserAgent(`Mozilla/5.0 x${token}y`), token).toBe(true);
+      expect(isBotUserAgent(`Mozilla/5.0 ${token.toUpperCase()}`), token).toBe(true);
+    }
+    expect(isBotUserAgent('wget 1.0')).toBe(false); // wget needs the slash
+    expect(isBotUserAgent('axios 1.6')).toBe(false);
+  });
+
+  it('matches curl/ and java/ only at the start', () => {
+    // Act + Assert
+    expect(isBotUserAgent('curl/8.5.0')).toBe(true);
+    expect(isBotUserAgent('CURL/7')).toBe(true);
+    expect(isBotUserAgent('Java/1.8.0_392')).toBe(true);
+    expect(isBotUserAgent('  curl/8')).toBe(true); // leading white space, as cleaning trims it
+    expect(isBotUserAgent('Mozilla/5.0 curl/8')).toBe(false);
+    expect(isBotUserAgent('Mozilla/5.0 (Java/17)')).toBe(false);
+    expect(isBotUserAgent('curl 8')).toBe(false);
+    expect(isBotUserAgent('JavaScript/1')).toBe(false);
+    expect(isBotUserAgent('')).toBe(false);
+  });
+
+  it('agrees with a regular expression written from the spec (property)', () => {
+    // Prepare: the SPEC sentence as one regex, independent of the implementation
+    const reference =
+      /bot(?![A-Za-z0-9_])|bot\/|crawl|spider|slurp|headless|phantomjs|puppeteer|playwright|wget\/|python-requests|python-urllib|aiohttp|go-http-client|okhttp|axios\/|node-fetch|libwww-perl|httpclient|^\s*(?:curl|java)\//i;
+    const piece = fc.constantFrom('bot', 'BOT', 'Bot/', 'bots', 'bot_', 'crawl', 'Spider', 'curl/', 'java/', 'wget', 'wget/', 'axios', 'Mozilla/5.0', ' ', '(', ';', 'a', '1', '_', '-', 'Chrome/124');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 8 }).map((p) => p.join('')), (ua) => {
+        // Act + Assert
+        expect(isBotUserAgent(ua)).toBe(reference.test(ua));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
