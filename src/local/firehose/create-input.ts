@@ -58,6 +58,9 @@ export function parseCreateInput(input: Record<string, unknown>, region: string)
   }
   const retry = structMember(rs, 'RetryOptions');
   const retrySeconds = retry ? (intMember(retry, 'DurationInSeconds', { min: 0, max: 7200 }) ?? 3600) : 3600;
+  if ((rs.ProcessingConfiguration as { Enabled?: unknown } | undefined)?.Enabled === true) {
+    throw invalidArgument('ProcessingConfiguration (Lambda transformation) is not supported by the local Firehose.');
+  }
   if (rs.S3BackupMode !== undefined && rs.S3BackupMode !== 'Disabled') throw invalidArgument('S3BackupMode Enabled is not supported by the local Firehose.');
 
   const s3 = structMember(rs, 'S3Configuration', { required: true })!;

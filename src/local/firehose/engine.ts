@@ -224,6 +224,9 @@ export class FirehoseEngine {
     let loaded = 0;
     try {
       loaded = await this.backend.transaction(async (tx) => {
+        // Two endpoints on one database (two stacks on one --pg-url) must not load the same
+        // buffered records twice: one delivery per stream at a time.
+        await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`_firehose:${name}`]);
         const batch = await tx.query(
           `SELECT seq, data FROM (SELECT seq, data, sum(octet_length(data)) OVER (ORDER BY seq) AS upto, row_number() OVER (ORDER BY seq) AS n FROM ${BUFFER_TABLE} WHERE stream = $1) s WHERE upto <= $2 OR n = 1 ORDER BY seq`,
           [name, MAX_LOAD_BYTES],
