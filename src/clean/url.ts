@@ -111,7 +111,8 @@ export function cleanPageUrl(url: string): CleanUrl | null {
   const utm: (string | null)[] = [null, null, null];
   let query = '';
   const search = u.search;
-  if (search.length > 4 && search.includes('utm_')) {
+  // `%` too: a parameter name may be percent-encoded (`utm%5Fsource`).
+  if (search.length > 4 && (search.includes('utm_') || search.includes('%'))) {
     readUtm(search, utm);
     for (let k = 0; k < 3; k++) {
       const value = cleanFreeText(utm[k], MAX_UTM_LENGTH);
