@@ -1,8 +1,12 @@
 import type { KinesisStreamEvent } from 'aws-lambda';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fs from 'node:fs';
+import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { inProcessInvoker, workerInvoker } from '../../../src/local/poller/invoker.ts';
+import { FileFailureDestination } from '../../../src/local/poller/on-failure.ts';
+import { createStream, makePoller, putRecords, settings, startLocal } from './support.ts';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
@@ -59,7 +63,7 @@ describe('workerInvoker', () => {
 
       // Assert
       expect(first).toMatchObject({ ok: true, response: { batchItemFailures: [], invocations: 1, records: 3, env: 'from-env', functionName: 'echo-handler', memory: '128' } });
-      expect((first as { response: { remainingMs: number } }).response.remainingMs).toBeGreaterThan(10_000);
+      expect((first as unknown as { response: { remainingMs: number } }).response.remainingMs).toBeGreaterThan(10_000);
       expect(second).toMatchObject({ ok: true, response: { invocations: 2 } });
       expect(thrown).toEqual({ ok: false, kind: 'error', error: 'TypeError: asked to throw' });
       expect(afterThrow).toMatchObject({ ok: true, response: { invocations: 4 } });
@@ -129,6 +133,34 @@ describe('workerInvoker', () => {
     } finally {
       await invoker.close();
       await broken.close();
+    }
+  });
+});
+
+describe('KinesisPoller with workerInvoker', () => {
+  it('a handler that always times out is retried in fresh sandboxes, then sent to the destination; the shard moves on', async () => {
+    // Prepare: batches of 1; the first record makes the handler sleep 30 s (timeout 1 s)
+    const env = await startLocal();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'poller-worker-'));
+    try {
+      await createStream(env.kinesis, 'worker-timeout', 1);
+      const puts = await putRecords(env.kinesis, 'worker-timeout', 3, { partitionKey: (i) => (i === 0 ? '30000' : '5') });
+      const invoker = workerInvoker({ handlerModule: path.join(fixtures, 'sleepy-handler.ts'), timeoutMs: 1_000, memoryMb: 128, log: () => {} });
+      const onFailure = new FileFailureDestination(path.join(dir, 'f.jsonl'));
+      const { poller, events } = makePoller(env, { streamName: 'worker-timeout', settings: settings({ batchSize: 1, maximumRetryAttempts: 1 }), invoker, onFailure });
+
+      // Act
+      await poller.start();
+      await poller.idle();
+      await poller.stop();
+
+      // Assert
+      expect(events.filter((e) => e.type === 'batch-failed').map((e) => (e as { kind: string }).kind)).toEqual(['timeout', 'timeout']);
+      expect(events.filter((e) => e.type === 'batch-succeeded').map((e) => (e as { first: string }).first)).toEqual([puts[1]!.sequenceNumber, puts[2]!.sequenceNumber]);
+      expect((await onFailure.list()).map((f) => [f.KinesisBatchInfo.startSequenceNumber, f.requestContext.approximateInvokeCount])).toEqual([[puts[0]!.sequenceNumber, 2]]);
+    } finally {
+      await env.close();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });
