@@ -18,7 +18,8 @@ const int = (min: number, max: number, def: number) =>
     .regex(/^-?\d+$/, 'must be an integer')
     .transform(Number)
     .pipe(z.number().int().min(min).max(max))
-    .default(String(def) as never);
+    // prefault: the default goes through the parse (and transform) like a given value.
+    .prefault(String(def));
 
 const name = (def: string) => z.string().trim().min(1).max(255).default(def);
 

@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.ts';
 import { UsageError } from '../errors.ts';
 import { RESOURCE_NAMES } from '../settings.ts';
+import type { StreamKind } from '../types.ts';
 import { DataApi } from '../sinks/redshift/data-api.ts';
 import { startFirehoseServer } from './firehose/server.ts';
 import { DynamoCheckpointStore } from './poller/checkpoint-store.ts';
@@ -71,10 +72,11 @@ export function parseServeArgs(argv: string[]) {
 /** Parses `worker` flags. */
 export function parseWorkerArgs(argv: string[]) {
   const { values } = parseArgs({ args: argv, options: { stream: { type: 'string' }, shards: { type: 'string', default: '2' }, 'data-dir': { type: 'string', default: '.data' } } });
-  if (values.stream !== 'clickstream' && values.stream !== 'transactions') throw new UsageError('--stream must be clickstream or transactions');
+  const stream = values.stream;
+  if (stream !== 'clickstream' && stream !== 'transactions') throw new UsageError('--stream must be clickstream or transactions');
   const shards = Number(values.shards);
   if (!Number.isInteger(shards) || shards < 1) throw new UsageError('--shards needs a positive integer');
-  return { stream: values.stream, shards, dataDir: values['data-dir']! };
+  return { stream: stream as StreamKind, shards, dataDir: values['data-dir']! };
 }
 
 /** `stream-metrics serve kinesis|dynamodb|endpoints`. */

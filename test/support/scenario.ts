@@ -95,7 +95,10 @@ export function buildScenario(o: ScenarioOptions): RefRecord[] {
         const minor = Math.floor(r() * 100_000);
         const amount = digits === 0 ? String(minor) : `${Math.floor(minor / 10 ** digits)}.${String(minor % 10 ** digits).padStart(digits, '0')}`;
         json = JSON.stringify({
-          transactionId: `t${Math.floor(r() * 300)}`,
+          // Unique per transaction: ids shared by different content would make "which copy
+          // counts" depend on the cross-shard interleaving. Producer duplicates below are
+          // exact copies, as producer retries are.
+          transactionId: `t${i}`,
           type: r() < 0.85 ? 'purchase' : 'refund',
           status: pick(['completed', 'completed', 'completed', 'pending', 'failed']),
           occurredAt,

@@ -44,6 +44,8 @@ export interface BadRecord {
   /** base64 of the user record's data, as received */
   rawBase64: string;
   replayedAt?: number;
+  /** replays that left the record rejected (its next replay is a new generation) */
+  replays?: number;
 }
 
 export interface BadRecordStoreOptions {
@@ -237,6 +239,7 @@ export class DynamoBadRecordStore {
       rawBase64: raw,
     };
     if (item.replayedAt?.N !== undefined) bad.replayedAt = Number(item.replayedAt.N);
+    if (item.replays?.N !== undefined) bad.replays = Number(item.replays.N);
     return bad;
   }
 
