@@ -50,11 +50,17 @@ export interface ApplyMigrationsDeps {
 
 const PHYSICAL_ID = 'stream-metrics-redshift-schema';
 
-let dataApi: DataApi | undefined;
+const dataApis = new Map<string, DataApi>();
 function defaultExec(target: RedshiftTarget, sql: string): Promise<unknown> {
-  // One client per container; statements on a cold Serverless workgroup can take minutes.
-  dataApi ??= new DataApi(new RedshiftDataClient({}), target, { timeoutMs: 10 * 60_000, maxPollMs: 2_000, retry: { attempts: 8 } });
-  return dataApi.execute(sql);
+  // One client per container and target; statements on a cold Serverless workgroup can
+  // take minutes. Endpoint and region come from the standard AWS_* variables.
+  const key = JSON.stringify(target);
+  let api = dataApis.get(key);
+  if (!api) {
+    api = new DataApi(new RedshiftDataClient({}), target, { timeoutMs: 10 * 60_000, maxPollMs: 2_000, retry: { attempts: 8 } });
+    dataApis.set(key, api);
+  }
+  return api.execute(sql);
 }
 
 async function defaultRespond(url: string, body: CustomResourceResponse): Promise<void> {

@@ -1,0 +1,396 @@
+/**
+ * The synthesised CloudFormation of the stack (`aws-cdk-lib/assertions`): every setting the
+ * guarantees depend on is present with the value of `src/settings.ts`, resources are
+ * encrypted and protected as intended, alarms exist, IAM names only the resources each
+ * principal needs, and the AwsSolutions checks find nothing unacknowledged — for the
+ * default stage and its variants (prod, on-demand streams, an existing Redshift).
+ */
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors.ts';
+import { COPY_OPTIONS } from '../../src/sinks/firehose-sink.ts';
+import { EVENT_TABLES } from '../../src/sinks/redshift/tables.ts';
+import { FUNCTIONS, RESOURCE_NAMES } from '../../src/settings.ts';
+import { readDeployContext } from '../context.ts';
+import { ALARM_THRESHOLDS } from '../stream-metrics-stack.ts';
+import { logicalId, nagFindings, resources, synth, type Synthesized } from './support.ts';
+
+const STREAMS = ['clickstream', 'transactions'] as const;
+const WORKGROUP_ARN = 'arn:aws:redshift-serverless:eu-west-1:123456789012:workgroup/0f0e0d0c-1111-2222-3333-444455556666';
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:analytics-admin-AbCdEf';
+
+/** Every IAM statement of the template, with the logical id of its policy. */
+function statements(template: Template): { policy: string; Action: string | string[]; Resource: unknown; Condition?: unknown }[] {
+  return Object.entries(resources(template, 'AWS::IAM::Policy')).flatMap(([id, r]) =>
+    (r.Properties!.PolicyDocument.Statement as any[]).map((s) => ({ policy: id, ...s })),
+  );
+}
+const actionsOf = (s: { Action: string | string[] }) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+
+describe('StreamMetricsStack (dev, Redshift Serverless)', () => {
+  let dev: Synthesized;
+  let t: Template;
+  beforeAll(() => {
+    // Prepare: synthesise once for the whole file section
+    dev = synth();
+    t = dev.template;
+  });
+
+  it('has no unacknowledged AwsSolutions finding', () => {
+    // Act
+    const findings = nagFindings(dev.app);
+    // Assert
+    expect(findings).toEqual([]);
+  });
+
+  it('maps each stream to its function with the event source settings of src/settings.ts', () => {
+    for (const s of STREAMS) {
+      // Prepare
+      const es = FUNCTIONS[s].eventSource;
+      // Assert
+      t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: { 'Fn::GetAtt': [logicalId(dev.stack, dev.stack.streams[s]), 'Arn'] },
+        FunctionName: { Ref: logicalId(dev.stack, dev.stack.functions[s]) },
+        BatchSize: es.batchSize,
+        MaximumBatchingWindowInSeconds: es.maximumBatchingWindowInSeconds,
+        StartingPosition: es.startingPosition,
+        BisectBatchOnFunctionError: es.bisectBatchOnFunctionError,
+        MaximumRetryAttempts: es.maximumRetryAttempts,
+        MaximumRecordAgeInSeconds: es.maximumRecordAgeInSeconds,
+        ParallelizationFactor: 1,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [logicalId(dev.stack, dev.stack.onFailureQueues[s]), 'Arn'] } } },
+      });
+    }
+    t.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    // bounded, as the issue asks (−1 would mean "forever")
+    for (const s of STREAMS) {
+      expect(FUNCTIONS[s].eventSource.maximumRetryAttempts).toBeGreaterThanOrEqual(0);
+      expect(FUNCTIONS[s].eventSource.maximumRecordAgeInSeconds).toBeGreaterThanOrEqual(60);
+    }
+  });
+
+  it('runs the workers on the current Node.js runtime, arm64, with the limits of src/settings.ts and JSON logs', () => {
+    for (const s of STREAMS) {
+      t.hasResourceProperties('AWS::Lambda::Function', {
+        Description: Match.stringLikeRegexp(`${s} worker`),
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        MemorySize: FUNCTIONS[s].memoryMb,
+        Timeout: FUNCTIONS[s].timeoutSeconds,
+        LoggingConfig: Match.objectLike({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO' }),
+      });
+    }
+  });
+
+  it('gives each worker the environment src/config.ts reads, with its own delivery stream only', () => {
+    const fns = resources(t, 'AWS::Lambda::Function');
+    for (const s of STREAMS) {
+      // Prepare
+      const env = fns[logicalId(dev.stack, dev.stack.functions[s])]!.Properties!.Environment.Variables;
+      const other = s === 'clickstream' ? 'transactions' : 'clickstream';
+      // Assert
+      expect(env.METRICS_TABLE).toEqual({ Ref: logicalId(dev.stack, dev.stack.tables.metrics) });
+      expect(env.DEDUPE_TABLE).toEqual({ Ref: logicalId(dev.stack, dev.stack.tables.dedupe) });
+      expect(env.BAD_RECORDS_TABLE).toEqual({ Ref: logicalId(dev.stack, dev.stack.tables.badRecords) });
+      expect(env[`FIREHOSE_${s.toUpperCase()}`]).toEqual({ Ref: dev.stack.getLogicalId(dev.stack.deliveryStreams[s]) });
+      expect(env[`FIREHOSE_${other.toUpperCase()}`]).toBe('');
+      expect(env).toMatchObject({ REDSHIFT_MIRROR: 'on', REDSHIFT_DIALECT: 'redshift', REDSHIFT_DATABASE: RESOURCE_NAMES.redshiftDatabase });
+      expect(env.REDSHIFT_WORKGROUP).toBe('dev-stream-metrics');
+      expect(env.REDSHIFT_SECRET_ARN).toEqual({ Ref: expect.stringMatching(/^RedshiftAdminSecret/) });
+    }
+  });
+
+  it('creates encrypted provisioned streams named after RESOURCE_NAMES (prefixed by stage)', () => {
+    for (const s of STREAMS) {
+      t.hasResourceProperties('AWS::Kinesis::Stream', {
+        Name: `dev-${RESOURCE_NAMES.streams[s]}`,
+        ShardCount: 1,
+        StreamModeDetails: { StreamMode: 'PROVISIONED' },
+        StreamEncryption: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' },
+      });
+    }
+  });
+
+  it('creates the three tables on demand with their keys, TTL and point-in-time recovery, deletable outside prod', () => {
+    const expected = [
+      [RESOURCE_NAMES.metricsTable, [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }]],
+      [RESOURCE_NAMES.dedupeTable, [{ AttributeName: 'pk', KeyType: 'HASH' }]],
+      [RESOURCE_NAMES.badRecordsTable, [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }]],
+    ] as const;
+    for (const [name, keys] of expected) {
+      t.hasResource('AWS::DynamoDB::Table', {
+        Properties: {
+          TableName: `dev-${name}`,
+          KeySchema: keys,
+          AttributeDefinitions: keys.map((k) => ({ AttributeName: k.AttributeName, AttributeType: 'S' })),
+          BillingMode: 'PAY_PER_REQUEST',
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+          SSESpecification: { SSEEnabled: true },
+          DeletionProtectionEnabled: false,
+        },
+        DeletionPolicy: 'Delete',
+      });
+    }
+    t.resourceCountIs('AWS::DynamoDB::Table', 3);
+  });
+
+  it('stages Firehose data in an encrypted, private, SSL-only bucket with lifecycle rules and access logs', () => {
+    // Prepare
+    const bucketId = logicalId(dev.stack, dev.stack.stagingBucket);
+    const bucket = resources(t, 'AWS::S3::Bucket')[bucketId]!;
+    // Assert
+    expect(bucket.Properties).toMatchObject({
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LoggingConfiguration: { DestinationBucketName: expect.anything() },
+    });
+    const rules = bucket.Properties!.LifecycleConfiguration.Rules as any[];
+    expect(rules.map((r) => [r.Id, r.ExpirationInDays, r.Status])).toEqual([
+      ['expire-staged-objects', 7, 'Enabled'],
+      ['expire-errors', 30, 'Enabled'],
+    ]);
+    expect(rules[0].AbortIncompleteMultipartUpload).toEqual({ DaysAfterInitiation: 1 });
+    t.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: bucketId },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('delivers cleaned events with Firehose to the Redshift tables the migrations create, COPY json auto', () => {
+    for (const s of STREAMS) {
+      const table = EVENT_TABLES[s];
+      t.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+        DeliveryStreamName: `dev-${RESOURCE_NAMES.firehose[s]}`,
+        DeliveryStreamType: 'DirectPut',
+        DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' },
+        RedshiftDestinationConfiguration: Match.objectLike({
+          CopyCommand: { DataTableName: table.table, DataTableColumns: table.columns.map((c) => c.name).join(','), CopyOptions: COPY_OPTIONS },
+          SecretsManagerConfiguration: { Enabled: true, SecretARN: Match.anyValue(), RoleARN: Match.anyValue() },
+          S3Configuration: Match.objectLike({
+            BucketARN: { 'Fn::GetAtt': [logicalId(dev.stack, dev.stack.stagingBucket), 'Arn'] },
+            Prefix: `${table.table}/`,
+            ErrorOutputPrefix: `errors/${table.table}/`,
+          }),
+          CloudWatchLoggingOptions: Match.objectLike({ Enabled: true }),
+        }),
+      });
+    }
+    expect(COPY_OPTIONS).toMatch(/json 'auto'/i);
+  });
+
+  it('creates a Redshift Serverless namespace and workgroup with the admin credentials in Secrets Manager', () => {
+    t.hasResourceProperties('AWS::RedshiftServerless::Namespace', {
+      NamespaceName: 'dev-stream-metrics',
+      DbName: RESOURCE_NAMES.redshiftDatabase,
+      AdminUsername: Match.objectLike({ 'Fn::Join': Match.anyValue() }),
+    });
+    const ns = JSON.stringify(resources(t, 'AWS::RedshiftServerless::Namespace'));
+    expect(ns).toContain('resolve:secretsmanager:'); // a dynamic reference, never the password
+    t.hasResourceProperties('AWS::RedshiftServerless::Workgroup', { WorkgroupName: 'dev-stream-metrics', NamespaceName: 'dev-stream-metrics', BaseCapacity: 8 });
+    t.hasResourceProperties('AWS::SecretsManager::Secret', { GenerateSecretString: Match.objectLike({ GenerateStringKey: 'password' }) });
+    // only Firehose's range may reach the workgroup, on 5439
+    t.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      SecurityGroupIngress: [Match.objectLike({ FromPort: 5439, ToPort: 5439, IpProtocol: 'tcp', CidrIp: { 'Fn::FindInMap': ['FirehoseCidrs', { Ref: 'AWS::Region' }, 'cidr'] } })],
+    });
+  });
+
+  it('applies the schema migrations with a custom resource before the workers and Firehose start', () => {
+    // Prepare
+    const cr = Object.entries(resources(t, 'Custom::RedshiftMigrations'));
+    // Assert
+    expect(cr).toHaveLength(1);
+    const [crId, r] = cr[0]!;
+    expect(r.Properties).toMatchObject({ Database: 'dev', WorkgroupName: 'dev-stream-metrics', Dialect: 'redshift', MigrationsHash: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    const fns = resources(t, 'AWS::Lambda::Function');
+    for (const s of STREAMS) expect(fns[logicalId(dev.stack, dev.stack.functions[s])]!.DependsOn).toContain(crId);
+    for (const s of STREAMS) expect(resources(t, 'AWS::KinesisFirehose::DeliveryStream')[dev.stack.getLogicalId(dev.stack.deliveryStreams[s])]!.DependsOn).toContain(crId);
+  });
+
+  it('encrypts the on-failure queues, gives them a DLQ and alarms on both', () => {
+    for (const s of STREAMS) {
+      const q = resources(t, 'AWS::SQS::Queue')[logicalId(dev.stack, dev.stack.onFailureQueues[s])]!;
+      expect(q.Properties).toMatchObject({ SqsManagedSseEnabled: true, RedrivePolicy: { maxReceiveCount: 5 } });
+    }
+    const queues = Object.values(resources(t, 'AWS::SQS::Queue'));
+    expect(queues).toHaveLength(4);
+    for (const q of queues) expect(q.Properties!.SqsManagedSseEnabled).toBe(true);
+  });
+
+  it('alarms on iterator age, errors, throttles, on-failure depth and Firehose delivery, all to the alarm topic', () => {
+    // Prepare
+    const alarms = Object.values(resources(t, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties!);
+    const topic = { Ref: logicalId(dev.stack, dev.stack.alarmTopic) };
+    const find = (ns: string, metric: string, dim: unknown) =>
+      alarms.filter((a) => a.Namespace === ns && a.MetricName === metric && JSON.stringify(a.Dimensions).includes(JSON.stringify(dim)));
+    // Assert
+    for (const s of STREAMS) {
+      const fn = { Ref: logicalId(dev.stack, dev.stack.functions[s]) };
+      expect(find('AWS/Lambda', 'IteratorAge', fn)).toEqual([expect.objectContaining({ Threshold: ALARM_THRESHOLDS.iteratorAgeMs, Statistic: 'Maximum' })]);
+      expect(find('AWS/Lambda', 'Errors', fn)).toHaveLength(1);
+      expect(find('AWS/Lambda', 'Throttles', fn)).toHaveLength(1);
+      expect(find('AWS/Kinesis', 'GetRecords.IteratorAgeMilliseconds', { Ref: logicalId(dev.stack, dev.stack.streams[s]) })).toHaveLength(1);
+      expect(find('AWS/SQS', 'ApproximateNumberOfMessagesVisible', { 'Fn::GetAtt': [logicalId(dev.stack, dev.stack.onFailureQueues[s]), 'QueueName'] })).toHaveLength(1);
+      expect(find('AWS/Firehose', 'DeliveryToRedshift.Success', { Ref: dev.stack.getLogicalId(dev.stack.deliveryStreams[s]) })).toEqual([
+        expect.objectContaining({ Threshold: 1, ComparisonOperator: 'LessThanThreshold' }),
+      ]);
+    }
+    for (const a of alarms) expect(a.AlarmActions).toEqual([topic]);
+    t.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+  });
+
+  it('grants no wildcard action and no wildcard resource except the Data API statement reads, owner-scoped', () => {
+    for (const st of statements(t)) {
+      for (const a of actionsOf(st)) {
+        expect(a, st.policy).not.toBe('*');
+        expect(a, st.policy).not.toMatch(/:\*$|^(dynamodb|kinesis|firehose|redshift-data|secretsmanager|sqs):.*\*/);
+      }
+      if (st.Resource === '*') {
+        expect(actionsOf(st).sort()).toEqual(['redshift-data:CancelStatement', 'redshift-data:DescribeStatement', 'redshift-data:GetStatementResult']);
+        expect(st.Condition).toEqual({ StringEquals: { 'redshift-data:statement-owner-iam-userid': '${aws:userid}' } });
+      }
+    }
+  });
+
+  it('grants each worker only its own stream, queue and delivery stream, and per table only what the stores do', () => {
+    for (const s of STREAMS) {
+      // Prepare
+      const other = s === 'clickstream' ? 'transactions' : 'clickstream';
+      const roleId = dev.stack.getLogicalId(dev.stack.functions[s].role!.node.defaultChild as never);
+      const policy = Object.values(resources(t, 'AWS::IAM::Policy')).find((p) => JSON.stringify(p.Properties!.Roles) === JSON.stringify([{ Ref: roleId }]))!;
+      const sts = policy.Properties!.PolicyDocument.Statement as any[];
+      const text = JSON.stringify(sts);
+      const arnOf = (c: { node: { defaultChild?: unknown } }) => ({ 'Fn::GetAtt': [logicalId(dev.stack, c), 'Arn'] });
+      const byResource = (r: unknown) => sts.filter((x) => JSON.stringify(x.Resource).includes(JSON.stringify(r)));
+      // Assert: its own, never the other's
+      expect(text).toContain(logicalId(dev.stack, dev.stack.streams[s]));
+      expect(text).not.toContain(logicalId(dev.stack, dev.stack.streams[other]));
+      expect(text).not.toContain(logicalId(dev.stack, dev.stack.onFailureQueues[other]));
+      expect(text).not.toContain(dev.stack.getLogicalId(dev.stack.deliveryStreams[other]));
+      expect(byResource({ 'Fn::GetAtt': [dev.stack.getLogicalId(dev.stack.deliveryStreams[s]), 'Arn'] })).toEqual([
+        expect.objectContaining({ Action: 'firehose:PutRecordBatch' }),
+      ]);
+      expect(byResource(arnOf(dev.stack.tables.metrics)).flatMap(actionsOf).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+      expect(byResource(arnOf(dev.stack.tables.dedupe)).flatMap(actionsOf).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+      expect(byResource(arnOf(dev.stack.tables.badRecords)).flatMap(actionsOf)).toEqual(['dynamodb:BatchWriteItem']);
+      // every DynamoDB statement names exactly one table
+      for (const x of sts.filter((x) => actionsOf(x).some((a: string) => a.startsWith('dynamodb:')))) expect(x.Resource).toHaveLength(1);
+      // no AWS managed policy on the role (its logs permission is its own log group only)
+      const role = resources(t, 'AWS::IAM::Role')[roleId]!;
+      expect(role.Properties!.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+});
+
+describe('StreamMetricsStack variants', () => {
+  it('prod: deletion protection and RETAIN on tables and streams, no name prefix, still nag-clean', () => {
+    // Act
+    const prod = synth({ stage: 'prod', shards: '4' });
+    // Assert
+    const tables = Object.values(resources(prod.template, 'AWS::DynamoDB::Table'));
+    expect(tables).toHaveLength(3);
+    for (const tb of tables) {
+      expect(tb.Properties!.DeletionProtectionEnabled).toBe(true);
+      expect(tb.DeletionPolicy).toBe('Retain');
+      expect(tb.UpdateReplacePolicy).toBe('Retain');
+    }
+    expect(tables.map((x) => x.Properties!.TableName).sort()).toEqual([RESOURCE_NAMES.badRecordsTable, RESOURCE_NAMES.dedupeTable, RESOURCE_NAMES.metricsTable]);
+    for (const st of Object.values(resources(prod.template, 'AWS::Kinesis::Stream'))) {
+      expect(st.Properties!.ShardCount).toBe(4);
+      expect(st.DeletionPolicy).toBe('Retain');
+    }
+    expect(prod.stack.stackName).toBe('StreamMetrics-prod');
+    expect(nagFindings(prod.app)).toEqual([]);
+  });
+
+  it('on-demand streams: no shard count, still encrypted', () => {
+    // Act
+    const od = synth({ shards: 'on-demand' });
+    // Assert
+    for (const st of Object.values(resources(od.template, 'AWS::Kinesis::Stream'))) {
+      expect(st.Properties!.StreamModeDetails).toEqual({ StreamMode: 'ON_DEMAND' });
+      expect(st.Properties!.ShardCount).toBeUndefined();
+      expect(st.Properties!.StreamEncryption).toEqual({ EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' });
+    }
+  });
+
+  it('existing workgroup: no Redshift resources created, the workers and migrations target it, grants name its ARN', () => {
+    // Act
+    const ex = synth({
+      redshift: 'existing',
+      redshiftWorkgroupName: 'analytics',
+      redshiftWorkgroupArn: WORKGROUP_ARN,
+      redshiftSecretArn: SECRET_ARN,
+      redshiftJdbcUrl: 'jdbc:redshift://analytics.123456789012.eu-west-1.redshift-serverless.amazonaws.com:5439/dev',
+    });
+    // Assert
+    const t = ex.template;
+    t.resourceCountIs('AWS::RedshiftServerless::Namespace', 0);
+    t.resourceCountIs('AWS::RedshiftServerless::Workgroup', 0);
+    t.resourceCountIs('AWS::EC2::VPC', 0);
+    t.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    t.hasResourceProperties('Custom::RedshiftMigrations', { WorkgroupName: 'analytics', SecretArn: SECRET_ARN });
+    t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ REDSHIFT_WORKGROUP: 'analytics', REDSHIFT_SECRET_ARN: SECRET_ARN }) } });
+    const execute = statements(t).filter((s) => actionsOf(s).includes('redshift-data:ExecuteStatement'));
+    expect(execute.length).toBeGreaterThanOrEqual(3); // two workers + migrations
+    for (const s of execute) expect(s.Resource).toBe(WORKGROUP_ARN);
+    t.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+      RedshiftDestinationConfiguration: Match.objectLike({ ClusterJDBCURL: Match.stringLikeRegexp('^jdbc:redshift://analytics\\.') }),
+    });
+    expect(nagFindings(ex.app)).toEqual([]);
+  });
+
+  it('existing cluster: Data API grants name the cluster ARN', () => {
+    // Act
+    const ex = synth({ redshift: 'existing', redshiftClusterId: 'analytics-1', redshiftSecretArn: SECRET_ARN, redshiftJdbcUrl: 'jdbc:redshift://analytics-1.abc123xyz.eu-west-1.redshift.amazonaws.com:5439/dev' });
+    // Assert
+    const execute = statements(ex.template).filter((s) => actionsOf(s).includes('redshift-data:ExecuteStatement'));
+    for (const s of execute) expect(JSON.stringify(s.Resource)).toContain(':cluster:analytics-1');
+    ex.template.hasResourceProperties('Custom::RedshiftMigrations', { ClusterIdentifier: 'analytics-1' });
+  });
+});
+
+describe('readDeployContext', () => {
+  const read = (ctx: Record<string, unknown>) => readDeployContext((k) => ctx[k]);
+
+  it('defaults: dev stage, one provisioned shard, Serverless with 8 RPUs', () => {
+    expect(read({})).toEqual({
+      stage: 'dev',
+      production: false,
+      namePrefix: 'dev-',
+      streams: { mode: 'provisioned', shardCount: 1 },
+      database: 'dev',
+      redshift: { kind: 'serverless', baseCapacityRpu: 8 },
+    });
+  });
+
+  it('names the bad setting', () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ shards: 'many' }, 'shards'],
+      [{ shards: '0' }, 'shards'],
+      [{ stage: 'Prod!' }, 'stage'],
+      [{ redshift: 'cluster' }, 'redshift'],
+      [{ redshift: 'existing', redshiftWorkgroupName: 'a' }, 'redshift'],
+      [{ redshift: 'existing', redshiftClusterId: 'c', redshiftSecretArn: 'nope', redshiftJdbcUrl: 'jdbc:redshift://h:5439/dev' }, 'redshiftSecretArn'],
+      [{ redshift: 'existing', redshiftClusterId: 'c', redshiftSecretArn: SECRET_ARN, redshiftJdbcUrl: 'postgres://h' }, 'redshiftJdbcUrl'],
+      [{ firehoseCidr: 'everywhere' }, 'firehoseCidr'],
+      [{ alarmEmail: 'ops' }, 'alarmEmail'],
+    ];
+    for (const [ctx, setting] of cases) {
+      let caught: unknown;
+      try {
+        read(ctx);
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught, JSON.stringify(ctx)).toBeInstanceOf(ConfigError);
+      expect((caught as ConfigError).setting).toBe(setting);
+    }
+  });
+});
