@@ -18,7 +18,7 @@ describe('KinesisPoller checkpoints', () => {
     const consumer = `fn-${stream}`;
     await createStream(env.kinesis, stream, 3);
     const first = await putRecords(env.kinesis, stream, 150, { prefix: 'a-' });
-    const rec1 = recorder(() => ({ delayMs: 2 }));
+    const rec1 = recorder(() => ({ delayMs: 20 }));
     const p1 = makePoller(env, { streamName: stream, consumer, settings: settings({ batchSize: 9 }), handler: rec1.handler });
     await p1.poller.start();
     await waitFor(() => rec1.invocations.length >= 5, 10_000, 'some batches');
@@ -32,13 +32,41 @@ describe('KinesisPoller checkpoints', () => {
     await p2.poller.idle();
     await p2.poller.stop();
 
-    // Assert: the two pollers together saw every record once, in order
+    // Assert: the first poller was stopped mid-stream; together they saw every record once, in order
+    expect([...rec1.processed.values()].flat().length).toBeLessThan(150);
     for (const [shardId, seqs] of byShard([...first, ...second])) {
       expect([...(rec1.processed.get(shardId) ?? []), ...(rec2.processed.get(shardId) ?? [])]).toEqual(seqs);
     }
     expect(p2.events.filter((e) => e.type === 'shard-started' && e.from === 'AFTER_SEQUENCE_NUMBER').length).toBeGreaterThan(0);
     const saved = await env.checkpoints.list(consumer);
     for (const [shardId, seqs] of byShard([...first, ...second])) expect(saved.get(shardId)?.sequenceNumber).toBe(seqs.at(-1));
+  });
+
+  it('stop() during endless retries returns after the invocation in flight, checkpointing nothing past the failure', async () => {
+    // Prepare: the function always fails, retries are unlimited
+    const stream = uniqueName('stop-retrying');
+    const consumer = `fn-${stream}`;
+    await createStream(env.kinesis, stream, 1);
+    const puts = await putRecords(env.kinesis, stream, 5);
+    const rec1 = recorder(() => ({ throw: 'down' }));
+    const p1 = makePoller(env, { streamName: stream, consumer, settings: settings({ maximumRetryAttempts: -1 }), handler: rec1.handler, retryBackoff: { baseMs: 50, maxMs: 60_000 } });
+    await p1.poller.start();
+    await waitFor(() => rec1.invocations.length >= 3, 10_000, 'retries');
+
+    // Act
+    const t0 = Date.now();
+    await p1.poller.stop();
+    const stopMs = Date.now() - t0;
+    const rec2 = recorder();
+    const p2 = makePoller(env, { streamName: stream, consumer, settings: settings(), handler: rec2.handler });
+    await p2.poller.start();
+    await p2.poller.idle();
+    await p2.poller.stop();
+
+    // Assert
+    expect(stopMs).toBeLessThan(2_000);
+    expect(rec1.processed.get(SHARD)).toBeUndefined();
+    expect(rec2.processed.get(SHARD)).toEqual(puts.map((p) => p.sequenceNumber));
   });
 
   it('a crash (no stop) replays at most the batch in flight', async () => {
