@@ -3,6 +3,10 @@
 // compiles them on the fly so a checkout runs without a build step.
 import { register } from 'tsx/esm/api';
 
+// The AWS SDK warns on Node 20 that its 2027 releases need Node 22: useful once, noise on
+// every command. Node 22 (Lambda's runtime) never sees it.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 register();
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

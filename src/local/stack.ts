@@ -208,6 +208,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     REDSHIFT_DIALECT: 'postgres',
     REDSHIFT_WORKGROUP: 'local',
     CHAOS: options.chaos,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     ...options.env,
   };
   // The CLI's own clients (and anything else in this process) use the same endpoints.
