@@ -20,6 +20,11 @@ export interface Checkpoint {
   sequenceNumber?: string;
   /** the shard is closed and was read to its end */
   shardEnded?: boolean;
+  /**
+   * nothing processed yet, reading started at the tip at this time (epoch ms): a restart
+   * resumes with the records that arrived since, as Lambda keeps a LATEST mapping's place
+   */
+  atTimestamp?: number;
   /** epoch milliseconds of the write */
   updatedAt: number;
 }
@@ -36,6 +41,7 @@ function toItem(consumer: string, shardId: string, cp: Checkpoint): Record<strin
     // Sequence numbers do not sort as strings; the position key does (for people reading the table).
     item.position = { S: positionKey(cp.sequenceNumber) };
   }
+  if (cp.atTimestamp !== undefined) item.atTimestamp = { N: String(cp.atTimestamp) };
   return item;
 }
 
@@ -43,6 +49,7 @@ function fromItem(item: Record<string, AttributeValue>): Checkpoint {
   const cp: Checkpoint = { updatedAt: Number(item.updatedAt?.N ?? 0) };
   if (item.sequenceNumber?.S !== undefined) cp.sequenceNumber = item.sequenceNumber.S;
   if (item.shardEnded?.BOOL) cp.shardEnded = true;
+  if (item.atTimestamp?.N !== undefined) cp.atTimestamp = Number(item.atTimestamp.N);
   return cp;
 }
 

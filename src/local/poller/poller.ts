@@ -285,6 +285,7 @@ export class KinesisPoller {
         state.checkpoint = cp;
         if (cp.shardEnded) state.status = 'ended';
         else if (cp.sequenceNumber) state.spec = { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: cp.sequenceNumber };
+        else if (cp.atTimestamp !== undefined) state.spec = { type: 'AT_TIMESTAMP', timestamp: new Date(cp.atTimestamp) };
       } else if (initial && !parents.some((p) => this.#tracked(p))) {
         // The starting position applies to the shards that exist when the mapping starts and
         // whose lineage was never read; shards created later are read from their start.
@@ -317,6 +318,13 @@ export class KinesisPoller {
     state.status = 'starting';
     let iterator: string | undefined;
     try {
+      if (state.spec.type === 'LATEST' && !state.checkpoint) {
+        // Remember where LATEST began (kinesalite's clock is this machine's), so that a restart
+        // before the first record is processed does not skip what arrived in between.
+        const cp: Checkpoint = { atTimestamp: Date.now(), updatedAt: Date.now() };
+        await this.#o.checkpoints.put(this.#o.consumer, state.shardId, cp);
+        state.checkpoint = cp;
+      }
       iterator = await this.#iterator(state.shardId, state.spec);
     } catch (err) {
       state.status = 'waiting';
@@ -332,6 +340,7 @@ export class KinesisPoller {
       if (state.status !== 'ended') {
         state.status = 'waiting';
         if (state.checkpoint?.sequenceNumber) state.spec = { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: state.checkpoint.sequenceNumber };
+        else if (state.checkpoint?.atTimestamp !== undefined) state.spec = { type: 'AT_TIMESTAMP', timestamp: new Date(state.checkpoint.atTimestamp) };
       }
     });
   }

@@ -69,6 +69,29 @@ describe('KinesisPoller checkpoints', () => {
     expect(rec2.processed.get(SHARD)).toEqual(puts.map((p) => p.sequenceNumber));
   });
 
+  it('LATEST keeps its place across a restart before any record was processed', async () => {
+    // Prepare: records before the first start are not wanted
+    const stream = uniqueName('latest-restart');
+    const consumer = `fn-${stream}`;
+    await createStream(env.kinesis, stream, 2);
+    await putRecords(env.kinesis, stream, 10, { prefix: 'before-' });
+    const p1 = makePoller(env, { streamName: stream, consumer, settings: settings({ startingPosition: 'LATEST' }) });
+    await p1.poller.start();
+    await p1.poller.stop();
+
+    // Act: records arrive while nothing runs; then the mapping starts again
+    await new Promise((r) => setTimeout(r, 5));
+    const during = await putRecords(env.kinesis, stream, 10, { prefix: 'during-' });
+    const rec = recorder();
+    const p2 = makePoller(env, { streamName: stream, consumer, settings: settings({ startingPosition: 'LATEST' }), handler: rec.handler });
+    await p2.poller.start();
+    await p2.poller.idle();
+    await p2.poller.stop();
+
+    // Assert
+    expect([...rec.processedData.values()].flat().sort()).toEqual(during.map((p) => p.data).sort());
+  });
+
   it('a crash (no stop) replays at most the batch in flight', async () => {
     // Prepare: the third invocation never returns (the process "dies" with it in flight)
     const stream = uniqueName('crash');
