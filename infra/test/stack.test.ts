@@ -6,14 +6,16 @@
  * default stage and its variants (prod, on-demand streams, an existing Redshift).
  */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.ts';
 import { COPY_OPTIONS } from '../../src/sinks/firehose-sink.ts';
 import { EVENT_TABLES } from '../../src/sinks/redshift/tables.ts';
 import { FUNCTIONS, RESOURCE_NAMES } from '../../src/settings.ts';
 import { readDeployContext } from '../context.ts';
 import { ALARM_THRESHOLDS } from '../stream-metrics-stack.ts';
-import { logicalId, nagFindings, resources, synth, type Synthesized } from './support.ts';
+import { logicalId, nagFindings, removeTempDirs, resources, synth, type Synthesized } from './support.ts';
+
+afterAll(removeTempDirs);
 
 const STREAMS = ['clickstream', 'transactions'] as const;
 const WORKGROUP_ARN = 'arn:aws:redshift-serverless:eu-west-1:123456789012:workgroup/0f0e0d0c-1111-2222-3333-444455556666';

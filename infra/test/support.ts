@@ -2,7 +2,7 @@
  * Test helpers for the CDK app: synthesise a stage offline, read its template, and run the
  * AwsSolutions checks directly.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { App } from 'aws-cdk-lib';
@@ -13,6 +13,20 @@ import type { StreamMetricsStack } from '../stream-metrics-stack.ts';
 
 // cdk-nag is CommonJS whose named exports Node's ESM loader cannot list.
 const { AwsSolutionsChecks } = cdkNag;
+
+const made: string[] = [];
+
+/** Creates a temporary directory that `removeTempDirs()` deletes. */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
+/** Deletes every directory `synth()` and `tempDir()` created (call in `afterAll`). */
+export function removeTempDirs(): void {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+}
 
 export interface Synthesized {
   app: App;
@@ -27,7 +41,7 @@ export interface Synthesized {
  * which keeps template tests fast; the bundle itself is tested on its own.
  */
 export function synth(context: Record<string, unknown> = {}, options: { bundle?: boolean } = {}): Synthesized {
-  const outdir = mkdtempSync(path.join(tmpdir(), 'stream-metrics-cdk-'));
+  const outdir = tempDir('stream-metrics-cdk-');
   const { app, stack } = buildApp({ outdir, context: { ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }), ...context } });
   const template = Template.fromStack(stack);
   return { app, stack, template, outdir };

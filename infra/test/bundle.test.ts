@@ -1,0 +1,185 @@
+/**
+ * The handlers as Lambda runs them: synthesise with bundling (the local esbuild, no Docker),
+ * copy each worker's `index.js` out of the repository (so nothing can resolve from
+ * `node_modules`: the bundle must be self-contained), and invoke its `handler` in a fresh
+ * Node process on a Kinesis event with one good and one bad record, against dynalite.
+ */
+import { execFile } from 'node:child_process';
+import { copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire, isBuiltin } from 'node:module';
+import type { Server } from 'node:http';
+import path from 'node:path';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import type { KinesisStreamEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureTables } from '../../src/sinks/dynamodb/tables.ts';
+import { logicalId, removeTempDirs, resources, synth, tempDir, type Synthesized } from './support.ts';
+
+const require = createRequire(import.meta.url);
+const TABLES = { metrics: 'bundle-metrics', dedupe: 'bundle-dedupe', badRecords: 'bundle-bad-records' };
+const CREDENTIALS = { accessKeyId: 'x', secretAccessKey: 'x' };
+
+/** A Kinesis event of one shard, as the event source mapping sends it. */
+function kinesisEvent(stream: string, datas: string[], nowMs: number): KinesisStreamEvent {
+  return {
+    Records: datas.map((data, i) => {
+      const sequenceNumber = `4959${String(i + 1).padStart(52, '0')}`;
+      return {
+        eventSource: 'aws:kinesis',
+        eventVersion: '1.0',
+        eventID: `shardId-000000000000:${sequenceNumber}`,
+        eventName: 'aws:kinesis:record',
+        invokeIdentityArn: 'arn:aws:iam::123456789012:role/worker',
+        awsRegion: 'us-east-1',
+        eventSourceARN: `arn:aws:kinesis:us-east-1:123456789012:stream/${stream}`,
+        kinesis: {
+          kinesisSchemaVersion: '1.0',
+          partitionKey: `pk-${i}`,
+          sequenceNumber,
+          data: Buffer.from(data).toString('base64'),
+          approximateArrivalTimestamp: nowMs / 1000,
+        },
+      };
+    }),
+  };
+}
+
+/** Runs `handler(event)` of a bundle in a new Node process with only the given environment. */
+function invokeBundle(bundle: string, event: unknown, env: Record<string, string>): Promise<{ result: unknown; stdout: string; stderr: string }> {
+  const dir = path.dirname(bundle);
+  const eventFile = path.join(dir, 'event.json');
+  writeFileSync(eventFile, JSON.stringify(event));
+  const driver = `const { handler } = require(${JSON.stringify(bundle)});
+handler(JSON.parse(require('fs').readFileSync(${JSON.stringify(eventFile)}, 'utf8')))
+  .then((r) => process.stdout.write('RESULT ' + JSON.stringify(r) + '\\n'), (e) => { console.error(e); process.exit(1); });`;
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['-e', driver], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(`bundle failed: ${err.message}\n${stderr}`));
+      const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+      if (!line) return reject(new Error(`no result from the bundle:\n${stdout}\n${stderr}`));
+      resolve({ result: JSON.parse(line.slice('RESULT '.length)), stdout, stderr });
+    });
+  });
+}
+
+describe('bundled handlers', () => {
+  let synthesized: Synthesized;
+  let dynalite: Server;
+  let endpoint: string;
+  let ddb: DynamoDBClient;
+
+  /** The bundled `index.js` of a function, copied to a directory outside the repository. */
+  function bundleOf(fn: { node: { defaultChild?: unknown } }): string {
+    const props = resources(synthesized.template, 'AWS::Lambda::Function')[logicalId(synthesized.stack, fn)]!.Properties!;
+    const hash = String(props.Code.S3Key).replace(/\.zip$/, '');
+    const src = path.join(synthesized.outdir, `asset.${hash}`, 'index.js');
+    const dest = tempDir('stream-metrics-bundle-');
+    copyFileSync(src, path.join(dest, 'index.js'));
+    return path.join(dest, 'index.js');
+  }
+
+  beforeAll(async () => {
+    // Prepare: synthesise with bundling; start dynalite with the three tables
+    synthesized = synth({}, { bundle: true });
+    dynalite = (require('dynalite') as (o: object) => Server)({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    await new Promise<void>((r) => dynalite.listen(0, '127.0.0.1', r));
+    endpoint = `http://127.0.0.1:${(dynalite.address() as { port: number }).port}`;
+    ddb = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: CREDENTIALS });
+    await ensureTables(ddb, TABLES);
+  });
+
+  afterAll(async () => {
+    ddb?.destroy();
+    await new Promise<void>((r) => (dynalite ? dynalite.close(() => r()) : r()));
+    removeTempDirs();
+  });
+
+  it('bundles every function with the local esbuild into one self-contained CommonJS file', () => {
+    for (const fn of [synthesized.stack.functions.clickstream, synthesized.stack.functions.transactions]) {
+      // Act
+      const file = bundleOf(fn);
+      const text = readFileSync(file, 'utf8');
+      const external = new Set([...text.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]!).filter((m) => !isBuiltin(m)));
+      // Assert: the AWS SDK is inside (pinned to the tested version); the one module left is
+      // the SDK's optional CRT signer, which it loads in a try/catch for SigV4a only.
+      expect(statSync(file).size).toBeLessThan(5 * 1024 * 1024);
+      expect([...external]).toEqual(['@aws-sdk/signature-v4-crt']);
+      expect(existsSync(path.join(path.dirname(file), 'node_modules'))).toBe(false);
+    }
+  });
+
+  it('runs the bundled clickstream handler: one good and one bad record, no batch item failure', async () => {
+    // Prepare
+    const now = Date.now();
+    const good = JSON.stringify({
+      eventId: 'bundle-e1',
+      type: 'page_view',
+      occurredAt: new Date(now - 1_000).toISOString(),
+      sessionId: 's1',
+      anonymousId: 'a1',
+      page: { url: 'https://shop.example.com/cart' },
+      userAgent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0)',
+      country: 'de',
+    });
+    const event = kinesisEvent('clickstream', [good, '{not json'], now);
+    const env = {
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'x',
+      AWS_SECRET_ACCESS_KEY: 'x',
+      AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+      METRICS_TABLE: TABLES.metrics,
+      DEDUPE_TABLE: TABLES.dedupe,
+      BAD_RECORDS_TABLE: TABLES.badRecords,
+      REDSHIFT_MIRROR: 'off',
+      FIREHOSE_CLICKSTREAM: '',
+      FIREHOSE_TRANSACTIONS: '',
+    };
+    // Act
+    const { result, stdout } = await invokeBundle(bundleOf(synthesized.stack.functions.clickstream), event, env);
+    // Assert: success, the bad record stored with its reason, the good one counted
+    expect(result).toEqual({ batchItemFailures: [] });
+    const bad = await ddb.send(new ScanCommand({ TableName: TABLES.badRecords }));
+    expect(bad.Items).toHaveLength(1);
+    expect(JSON.stringify(bad.Items)).toContain('4959'); // its sequence number
+    const metrics = await ddb.send(new ScanCommand({ TableName: TABLES.metrics }));
+    expect(metrics.Count).toBeGreaterThan(0);
+    const dedupe = await ddb.send(new ScanCommand({ TableName: TABLES.dedupe }));
+    expect(JSON.stringify(dedupe.Items)).toContain('bundle-e1');
+    // a structured (JSON) log line per batch
+    const logLine = stdout.split('\n').find((l) => l.includes('"message":"batch"'));
+    expect(JSON.parse(logLine!)).toMatchObject({ level: 'info', message: 'batch', records: 2 });
+  });
+
+  it('runs the bundled transactions handler the same way', async () => {
+    // Prepare
+    const now = Date.now();
+    const good = JSON.stringify({
+      transactionId: 'bundle-t1',
+      type: 'purchase',
+      status: 'completed',
+      occurredAt: now - 1_000,
+      customerId: 'c1',
+      amount: '19.99',
+      currency: 'EUR',
+    });
+    const event = kinesisEvent('transactions', [good, JSON.stringify({ transactionId: 'bundle-t2', type: 'purchase' })], now);
+    const env = {
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'x',
+      AWS_SECRET_ACCESS_KEY: 'x',
+      AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+      METRICS_TABLE: TABLES.metrics,
+      DEDUPE_TABLE: TABLES.dedupe,
+      BAD_RECORDS_TABLE: TABLES.badRecords,
+      REDSHIFT_MIRROR: 'off',
+      FIREHOSE_CLICKSTREAM: '',
+      FIREHOSE_TRANSACTIONS: '',
+    };
+    // Act
+    const { result } = await invokeBundle(bundleOf(synthesized.stack.functions.transactions), event, env);
+    // Assert
+    expect(result).toEqual({ batchItemFailures: [] });
+    const dedupe = await ddb.send(new ScanCommand({ TableName: TABLES.dedupe }));
+    expect(JSON.stringify(dedupe.Items)).toContain('bundle-t1');
+  });
+});
