@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cleanFreeText } from '../../src/clean/privacy.ts';
-import { MAX_URL_LENGTH, cleanPageUrl, referrerHost } from '../../src/clean/url.ts';
+import { MAX_URL_LENGTH, cleanPageUrl, cleanPageUrlWithParser, referrerHost, referrerHostWithParser } from '../../src/clean/url.ts';
 import { domainOf, emailOf, emailParts, leaksEmail } from './arbitraries.ts';
 
 describe('cleanPageUrl', () => {
@@ -195,5 +195,39 @@ describe('referrerHost', () => {
       // Act + Assert
       expect(referrerHost(referrer, pageHost), String(referrer)).toBe(expected);
     }
+  });
+});
+
+/** URL-ish text built from the pieces where a hand reading could go wrong. */
+const trickyUrl = fc
+  .tuple(
+    fc.constantFrom('https://', 'http://', 'HTTP://', 'https:/', 'ftp://', ' https://', 'https:\\\\', ''),
+    fc.array(fc.constantFrom('shop', 'example', 'com', 'xn--bcher-kva', 'xn-', 'a-b', '1', '0x7f', '192', 'EXAMPLE', 'bücher', '', '.', '-', '_', '@', 'jane@', '%41', '[::1]'), { minLength: 1, maxLength: 5 }).map((l) => l.join('.')),
+    fc.constantFrom('', ':443', ':80', ':8080', ':0443', ':0', ':', ':65535', ':65536', ':123456', ':x'),
+    fc.array(fc.constantFrom('/', '/a', '/B', '/.', '/..', '/%2e', '/%2E.', '/.a', '/a..', '//', '/a b', '/a\tb', '/a\\b', '/ä', '/%zz', '/%40', '/jane@example.com', '/a^|;=', '/"<>', '/`{}', "/'", '/~!$&()*+,'), { maxLength: 5 }).map((p) => p.join('')),
+    fc.option(fc.array(fc.constantFrom('utm_source=a', 'utm_medium=b+c', 'utm_campaign=%41', 'x=1', '&', '=', "'", '"', ' ', 'é', '<', '?', '/', '%', 'utm%5Fsource=z', '\\'), { maxLength: 5 }).map((q) => `?${q.join('')}`), { nil: '' }),
+    fc.constantFrom('', '#', '#top', '#a b', '#x?utm_source=y', ' ', '\n'),
+  )
+  .map((parts) => parts.join(''));
+
+describe('fast paths', () => {
+  it('cleanPageUrl reads by hand exactly what the URL parser reads (property)', () => {
+    fc.assert(
+      fc.property(fc.oneof(trickyUrl, fc.webUrl({ withQueryParameters: true, withFragments: true })), (url) => {
+        // Act + Assert
+        expect(cleanPageUrl(url)).toEqual(cleanPageUrlWithParser(url));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('referrerHost reads by hand exactly what the URL parser reads (property)', () => {
+    fc.assert(
+      fc.property(fc.oneof(trickyUrl, fc.webUrl()), fc.constantFrom('shop.example.com', 'example.com', 'a-b.1.shop'), (url, pageHost) => {
+        // Act + Assert
+        expect(referrerHost(url, pageHost)).toBe(referrerHostWithParser(url, pageHost));
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
