@@ -50,7 +50,7 @@ export function synth(context: Record<string, unknown> = {}, options: { bundle?:
 /** The AwsSolutions findings (errors and warnings) left after acknowledgements. */
 export function nagFindings(app: App): { rule: string; severity: string; paths: string[] }[] {
   const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(app);
-  return report.violations.map((v) => ({ rule: v.ruleName, severity: String(v.severity), paths: v.violatingResources.map((r) => r.constructPath) }));
+  return report.violations.map((v) => ({ rule: v.ruleName, severity: String(v.severity), paths: v.violatingResources.map((r) => String(r.constructPath)) }));
 }
 
 type Resource = { Type: string; Properties?: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string; DependsOn?: string[] };
