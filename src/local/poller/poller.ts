@@ -22,7 +22,6 @@ import {
   type Shard,
 } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import { compareSequenceNumbers } from '../../position.ts';
 import type { EventSourceMappingSettings } from '../../settings.ts';
 import type { Checkpoint, DynamoCheckpointStore } from './checkpoint-store.ts';
 import type { FailureCondition, FileFailureDestination } from './on-failure.ts';
@@ -139,6 +138,10 @@ function errorText(err: unknown): string {
  * ReportBatchItemFailures: no response, no list or an empty list is success; a list whose
  * identifiers are all sequence numbers of the batch fails from the lowest of them; anything
  * else (a null, empty or unknown identifier, a list that is not a list) fails the batch.
+ *
+ * @example
+ * interpretResponse({ batchItemFailures: [{ itemIdentifier: '30' }, { itemIdentifier: '20' }] }, ['10', '20', '30']);
+ * // → { kind: 'partial', index: 1 }: checkpoint after '10', retry from '20'
  */
 export function interpretResponse(response: unknown, sequenceNumbers: readonly string[], reportBatchItemFailures = true): Verdict {
   if (!reportBatchItemFailures || response === null || typeof response !== 'object') return { kind: 'success' };
@@ -606,14 +609,4 @@ export class KinesisPoller {
     this.stats[state.shardId]!.discarded += records.length;
     await this.#checkpoint(state, last.sequenceNumber);
   }
-}
-
-/** The sequence numbers of an event, in order (for tests and logs). */
-export function sequenceNumbersOf(event: KinesisStreamEvent): string[] {
-  return event.Records.map((r) => r.kinesis.sequenceNumber);
-}
-
-/** Sorts sequence numbers numerically. */
-export function sortSequenceNumbers(seqs: Iterable<string>): string[] {
-  return [...seqs].sort(compareSequenceNumbers);
 }
