@@ -67,7 +67,9 @@ export function cleanText(value: string | null | undefined, maxLength: number): 
   const n = s.length;
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
-    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || (c >= 0xd800 && c <= 0xdfff && isLoneSurrogate(s, i, c))) {
+    // Printable ASCII (the common case) costs two comparisons.
+    if (c >= 0x20 && c < 0x7f) continue;
+    if (c < 0x20 || c <= 0x9f || (c >= 0xd800 && c <= 0xdfff && isLoneSurrogate(s, i, c))) {
       s = rebuild(s, i);
       break;
     }

@@ -221,6 +221,18 @@ describe('fast paths', () => {
     );
   });
 
+  it('cleanPageUrl is idempotent on odd URLs too (property)', () => {
+    fc.assert(
+      fc.property(trickyUrl, (url) => {
+        // Act
+        const once = cleanPageUrl(url);
+        // Assert
+        if (once !== null) expect(cleanPageUrl(once.url)).toEqual(once);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it('referrerHost reads by hand exactly what the URL parser reads (property)', () => {
     fc.assert(
       fc.property(fc.oneof(trickyUrl, fc.webUrl()), fc.constantFrom('shop.example.com', 'example.com', 'a-b.1.shop'), (url, pageHost) => {
