@@ -78,7 +78,7 @@ describe('applyMigrations (custom resource)', () => {
     expect(last.headers['content-type']).toBeUndefined(); // pre-signed S3 URLs sign no content type
     expect(last.body).toMatchObject({ Status: 'SUCCESS', RequestId: 'req-Create', LogicalResourceId: 'RedshiftMigrations' });
     const tables = await backend.query("SELECT table_name FROM information_schema.tables WHERE table_name IN ('metric_counters', 'clickstream_events', 'transactions', 'schema_migrations') ORDER BY table_name");
-    expect(tables.rows.map((r) => (r as Record<string, unknown>).table_name ?? (r as unknown[])[0])).toEqual(['clickstream_events', 'metric_counters', 'schema_migrations', 'transactions']);
+    expect(tables.rows.map((r) => (Array.isArray(r) ? r[0] : (r as Record<string, unknown>).table_name))).toEqual(['clickstream_events', 'metric_counters', 'schema_migrations', 'transactions']);
   });
 
   it('Update after a re-deploy applies nothing new and keeps the physical id', async () => {
