@@ -35,42 +35,66 @@ const C = {
   sessions: encodeCell('sessions', [], []),
 };
 
-/** Per-call accumulator: one instance per `aggregate` call keeps the function re-entrant. */
-class Accumulator {
-  private readonly counters = new Map<string, CounterItemDelta>();
-  private readonly sketches = new Map<string, SketchAcc>();
-  private readonly cellCache = new Map<string, string>();
+type CellRef = { cell: string; bucket: number };
 
-  /** Cached cell name for a one-dimension cell (most cells): avoids re-encoding per record. */
-  cell1(metric: string, dim: string, value: string): string {
-    const k = `${metric}\u0000${dim}\u0000${value}`;
-    let c = this.cellCache.get(k);
-    if (c === undefined) {
-      c = encodeCell(metric, [dim], [value]);
-      this.cellCache.set(k, c);
-    }
-    return c;
+/** Everything one window accumulates: counter items by group and bucket, sketch cells by group. */
+interface WindowAcc {
+  counters: Map<GroupName, (CounterItemDelta | undefined)[]>;
+  sketches: Map<GroupName, SketchAcc>;
+}
+
+/**
+ * Per-call accumulator: one instance per `aggregate` call keeps the function re-entrant.
+ * This runs several times per record, so it avoids building strings per record: cell
+ * names (and their buckets) are cached per dimension value, and items are found through
+ * nested maps keyed by window number and group rather than by a composed string.
+ */
+class Accumulator {
+  private readonly windows = new Map<number, WindowAcc>();
+  private readonly cellCaches = new Map<string, Map<string, CellRef>>();
+  private readonly fixed = new Map<string, CellRef>();
+
+  private ref(group: GroupName, cell: string): CellRef {
+    return { cell, bucket: bucketOf(group, cell) };
   }
 
-  add(group: GroupName, windowStart: number, cell: string, n: number, pos: string): void {
-    const bucket = bucketOf(group, cell);
-    const key = `${group}#${bucket}#${windowStart}`;
-    let item = this.counters.get(key);
-    if (!item) {
-      item = { group, bucket, windowStart, cells: new Map(), firstPos: pos, lastPos: pos };
-      this.counters.set(key, item);
-    }
-    item.cells.set(cell, (item.cells.get(cell) ?? 0) + n);
+  /** Cached cell of a metric with no dimension. */
+  cell0(group: GroupName, cell: string): CellRef {
+    let r = this.fixed.get(cell);
+    if (!r) this.fixed.set(cell, (r = this.ref(group, cell)));
+    return r;
+  }
+
+  /** Cached cell of a one-dimension metric. */
+  cell1(group: GroupName, metric: string, dim: string, value: string): CellRef {
+    const cacheKey = `${metric}|${dim}`;
+    let cache = this.cellCaches.get(cacheKey);
+    if (!cache) this.cellCaches.set(cacheKey, (cache = new Map()));
+    let r = cache.get(value);
+    if (!r) cache.set(value, (r = this.ref(group, encodeCell(metric, [dim], [value]))));
+    return r;
+  }
+
+  private window(windowStart: number): WindowAcc {
+    let w = this.windows.get(windowStart);
+    if (!w) this.windows.set(windowStart, (w = { counters: new Map(), sketches: new Map() }));
+    return w;
+  }
+
+  add(group: GroupName, windowStart: number, ref: CellRef, n: number, pos: string): void {
+    const w = this.window(windowStart);
+    let buckets = w.counters.get(group);
+    if (!buckets) w.counters.set(group, (buckets = new Array(GROUPS[group].buckets).fill(undefined)));
+    let item = buckets[ref.bucket];
+    if (!item) buckets[ref.bucket] = item = { group, bucket: ref.bucket, windowStart, cells: new Map(), firstPos: pos, lastPos: pos };
+    item.cells.set(ref.cell, (item.cells.get(ref.cell) ?? 0) + n);
     item.lastPos = pos;
   }
 
   sketch(group: GroupName, windowStart: number, cell: string, kind: SketchKind, pos: string): Sketch {
-    const key = `${group}#${windowStart}`;
-    let item = this.sketches.get(key);
-    if (!item) {
-      item = { group, windowStart, cells: new Map(), firstPos: pos, lastPos: pos };
-      this.sketches.set(key, item);
-    }
+    const w = this.window(windowStart);
+    let item = w.sketches.get(group);
+    if (!item) w.sketches.set(group, (item = { group, windowStart, cells: new Map(), firstPos: pos, lastPos: pos }));
     item.lastPos = pos;
     let s = item.cells.get(cell);
     if (!s) {
@@ -82,19 +106,19 @@ class Accumulator {
 
   click(c: CleanClick, pos: string): void {
     const w = minuteOf(c.occurredAtMs);
-    this.add('cs', w, this.cell1('events', 'type', c.type), 1, pos);
+    this.add('cs', w, this.cell1('cs', 'events', 'type', c.type), 1, pos);
     if (c.type === 'page_view') {
-      this.add('cs', w, C.pageViews, 1, pos);
-      this.add('cs', w, this.cell1('page_views', 'country', c.country), 1, pos);
-      this.add('cs', w, this.cell1('page_views', 'device', c.device), 1, pos);
-      this.add('cs_page', w, this.cell1('page_views', 'page', c.page), 1, pos);
+      this.add('cs', w, this.cell0('cs', C.pageViews), 1, pos);
+      this.add('cs', w, this.cell1('cs', 'page_views', 'country', c.country), 1, pos);
+      this.add('cs', w, this.cell1('cs', 'page_views', 'device', c.device), 1, pos);
+      this.add('cs_page', w, this.cell1('cs_page', 'page_views', 'page', c.page), 1, pos);
     } else if (c.type === 'add_to_cart') {
-      this.add('cs', w, C.addToCart, 1, pos);
+      this.add('cs', w, this.cell0('cs', C.addToCart), 1, pos);
     } else if (c.type === 'checkout_started') {
-      this.add('cs', w, C.checkoutStarted, 1, pos);
+      this.add('cs', w, this.cell0('cs', C.checkoutStarted), 1, pos);
     }
     (this.sketch('cs_sk', w, C.uniqueVisitors, 'hll', pos) as HyperLogLog).add(c.anonymousId);
-    (this.sketch('cs_sk', w, this.cell1('unique_visitors', 'country', c.country), 'hll', pos) as HyperLogLog).add(c.anonymousId);
+    (this.sketch('cs_sk', w, this.cell1('cs_sk', 'unique_visitors', 'country', c.country).cell, 'hll', pos) as HyperLogLog).add(c.anonymousId);
     (this.sketch('cs_sk', w, C.sessions, 'hll', pos) as HyperLogLog).add(c.sessionId);
   }
 
@@ -102,43 +126,53 @@ class Accumulator {
     if (t.status === 'pending') return;
     const w = minuteOf(t.occurredAtMs);
     if (t.type === 'purchase' && t.status === 'failed') {
-      this.add('tx', w, C.failedPayments, 1, pos);
+      this.add('tx', w, this.cell0('tx', C.failedPayments), 1, pos);
       return;
     }
     if (t.status !== 'completed') return;
     if (t.type === 'purchase') {
-      this.add('tx', w, C.orders, 1, pos);
-      this.add('tx', w, this.cell1('orders', 'currency', t.currency), 1, pos);
-      this.add('tx', w, this.cell1('orders', 'country', t.country), 1, pos);
-      this.add('tx', w, this.cell1('orders', 'payment_method', t.paymentMethod), 1, pos);
-      this.add('tx', w, this.cell1('revenue', 'currency', t.currency), t.amountMinor, pos);
-      this.add('tx', w, encodeCell('revenue', ['currency', 'country'], [t.currency, t.country]), t.amountMinor, pos);
-      (this.sketch('tx_sk', w, this.cell1('order_value', 'currency', t.currency), 'ddsketch', pos) as DDSketch).add(t.amountMinor);
-      for (const item of t.items) this.add('tx_sku', w, this.cell1('units_sold', 'sku', item.sku), item.quantity, pos);
+      this.add('tx', w, this.cell0('tx', C.orders), 1, pos);
+      this.add('tx', w, this.cell1('tx', 'orders', 'currency', t.currency), 1, pos);
+      this.add('tx', w, this.cell1('tx', 'orders', 'country', t.country), 1, pos);
+      this.add('tx', w, this.cell1('tx', 'orders', 'payment_method', t.paymentMethod), 1, pos);
+      this.add('tx', w, this.cell1('tx', 'revenue', 'currency', t.currency), t.amountMinor, pos);
+      this.add('tx', w, this.ref('tx', encodeCell('revenue', ['currency', 'country'], [t.currency, t.country])), t.amountMinor, pos);
+      (this.sketch('tx_sk', w, this.cell1('tx_sk', 'order_value', 'currency', t.currency).cell, 'ddsketch', pos) as DDSketch).add(t.amountMinor);
+      for (const item of t.items) this.add('tx_sku', w, this.cell1('tx_sku', 'units_sold', 'sku', item.sku), item.quantity, pos);
     } else {
-      this.add('tx', w, this.cell1('refunds', 'currency', t.currency), 1, pos);
-      this.add('tx', w, this.cell1('refund_amount', 'currency', t.currency), t.amountMinor, pos);
+      this.add('tx', w, this.cell1('tx', 'refunds', 'currency', t.currency), 1, pos);
+      this.add('tx', w, this.cell1('tx', 'refund_amount', 'currency', t.currency), t.amountMinor, pos);
     }
   }
 
   quality(r: ClassifiedRecord, streamName: string): void {
-    const cell = encodeCell('records', ['stream', 'outcome', 'reason'], [streamName, r.outcome, r.reason ?? '-']);
-    this.add('dq', minuteOf(r.arrivalMs), cell, 1, r.posKey);
+    const ws = minuteOf(r.arrivalMs);
+    this.add('dq', ws, this.qualityRef(streamName, r.outcome, r.reason), 1, r.posKey);
     if (r.replaces) {
       // A replayed bad record moves from its old outcome to its new one: the four outcomes
       // still add up to the records written to the stream.
-      const old = encodeCell('records', ['stream', 'outcome', 'reason'], [streamName, r.replaces.outcome, r.replaces.reason ?? '-']);
-      this.add('dq', minuteOf(r.arrivalMs), old, -1, r.posKey);
+      this.add('dq', ws, this.qualityRef(streamName, r.replaces.outcome, r.replaces.reason), -1, r.posKey);
     }
   }
 
+  private readonly qualityCache = new Map<string, CellRef>();
+  private qualityRef(streamName: string, outcome: string, reason: string | null): CellRef {
+    const k = `${outcome}|${reason ?? '-'}`;
+    let r = this.qualityCache.get(k);
+    if (!r) this.qualityCache.set(k, (r = this.ref('dq', encodeCell('records', ['stream', 'outcome', 'reason'], [streamName, outcome, reason ?? '-']))));
+    return r;
+  }
+
   output(): AggregateOutput {
-    const counters = [...this.counters.values()];
+    const counters: CounterItemDelta[] = [];
     const sketches: SketchItemDelta[] = [];
-    for (const s of this.sketches.values()) {
-      const cells = new Map<string, { kind: SketchKind; bytes: Uint8Array }>();
-      for (const [cell, sk] of s.cells) cells.set(cell, { kind: sk instanceof HyperLogLog ? 'hll' : 'ddsketch', bytes: sk.toBytes() });
-      sketches.push({ group: s.group, windowStart: s.windowStart, cells, firstPos: s.firstPos, lastPos: s.lastPos });
+    for (const w of this.windows.values()) {
+      for (const buckets of w.counters.values()) for (const item of buckets) if (item) counters.push(item);
+      for (const s of w.sketches.values()) {
+        const cells = new Map<string, { kind: SketchKind; bytes: Uint8Array }>();
+        for (const [cell, sk] of s.cells) cells.set(cell, { kind: sk instanceof HyperLogLog ? 'hll' : 'ddsketch', bytes: sk.toBytes() });
+        sketches.push({ group: s.group, windowStart: s.windowStart, cells, firstPos: s.firstPos, lastPos: s.lastPos });
+      }
     }
     return { counters, sketches };
   }

@@ -7,12 +7,26 @@ import { cleanClick } from '../clean/clean-click.ts';
 import { cleanTransaction } from '../clean/clean-transaction.ts';
 import type { CidrMatcher } from '../filter/cidr.ts';
 import { filterReason } from '../filter/filter.ts';
-import type { ClassifiedRecord, DecodedRecord, StreamKind } from '../types.ts';
+import type { ClassifiedRecord, CleanRecord, DecodedRecord, Outcome, StreamKind } from '../types.ts';
 import { validateClick, validateTransaction, type ValidateOptions } from '../validate/index.ts';
 
 export interface ClassifyOptions {
   validate: ValidateOptions;
   internalCidrs: CidrMatcher;
+}
+
+// One constructor, one object shape for every outcome: this runs once per record and V8
+// keeps monomorphic code only when all records look alike.
+function record(
+  d: DecodedRecord,
+  outcome: Outcome,
+  reason: ClassifiedRecord['reason'],
+  detail: string | undefined,
+  dedupeKey: string | undefined,
+  clean: CleanRecord | undefined,
+  rawBase64: string | undefined,
+): ClassifiedRecord {
+  return { position: d.position, posKey: d.posKey, arrivalMs: d.arrivalMs, outcome, reason, detail, dedupeKey, clean, rawBase64, replaces: undefined };
 }
 
 /**
@@ -24,19 +38,18 @@ export interface ClassifyOptions {
  * if (r.outcome === 'rejected') console.log(r.reason);
  */
 export function classify(stream: StreamKind, d: DecodedRecord, options: ClassifyOptions): ClassifiedRecord {
-  const base = { position: d.position, posKey: d.posKey, arrivalMs: d.arrivalMs };
-  if (d.reject) return { ...base, outcome: 'rejected', reason: d.reject, detail: d.detail ?? d.reject, rawBase64: d.rawBase64 };
+  if (d.reject) return record(d, 'rejected', d.reject, d.detail ?? d.reject, undefined, undefined, d.rawBase64);
   if (stream === 'clickstream') {
     const v = validateClick(d.value, d.arrivalMs, options.validate);
-    if (!v.ok) return { ...base, outcome: 'rejected', reason: v.reason, detail: v.detail, rawBase64: d.rawBase64 };
+    if (!v.ok) return record(d, 'rejected', v.reason, v.detail, undefined, undefined, d.rawBase64);
     const filtered = filterReason(v.value, stream, options.internalCidrs);
-    if (filtered) return { ...base, outcome: 'filtered', reason: filtered, dedupeKey: v.value.eventId };
-    return { ...base, outcome: 'counted', reason: null, dedupeKey: v.value.eventId, clean: cleanClick(v.value) };
+    if (filtered) return record(d, 'filtered', filtered, undefined, v.value.eventId, undefined, undefined);
+    return record(d, 'counted', null, undefined, v.value.eventId, cleanClick(v.value), undefined);
   }
   const v = validateTransaction(d.value, d.arrivalMs, options.validate);
-  if (!v.ok) return { ...base, outcome: 'rejected', reason: v.reason, detail: v.detail, rawBase64: d.rawBase64 };
+  if (!v.ok) return record(d, 'rejected', v.reason, v.detail, undefined, undefined, d.rawBase64);
   const filtered = filterReason(v.value, stream, options.internalCidrs);
   const dedupeKey = `${v.value.transactionId}|${v.value.type}|${v.value.status}`;
-  if (filtered) return { ...base, outcome: 'filtered', reason: filtered, dedupeKey };
-  return { ...base, outcome: 'counted', reason: null, dedupeKey, clean: cleanTransaction(v.value) };
+  if (filtered) return record(d, 'filtered', filtered, undefined, dedupeKey, undefined, undefined);
+  return record(d, 'counted', null, undefined, dedupeKey, cleanTransaction(v.value), undefined);
 }
