@@ -43,7 +43,7 @@ export interface StackOptions {
   pgUrl?: string;
   chaos: string;
   shards: number;
-  functions?: typeof FUNCTIONS;
+  functions?: Record<StreamKind, FunctionSettings>;
   /** overrides of the event source mapping settings (tests) */
   eventSource?: Partial<FunctionSettings['eventSource']>;
   /** extra worker environment (tests) */
@@ -143,7 +143,7 @@ export function createPoller(
     failures: FileFailureDestination;
     root: string;
     env: Record<string, string>;
-    functions?: typeof FUNCTIONS;
+    functions?: Record<StreamKind, FunctionSettings>;
     eventSource?: Partial<FunctionSettings['eventSource']>;
     log?: (line: string) => void;
   },
