@@ -14,7 +14,10 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { KinesisEnvelope } from '@aws-lambda-powertools/parser/envelopes/kinesis';
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MemoryDedupeStore } from '../src/dedupe/memory-dedupe-store.ts';
@@ -114,7 +117,17 @@ for (const size of ['max', 10_000] as const) {
   console.log(JSON.stringify(line));
   results.push(line);
 }
-const probe = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', path.join(here, 'rss-probe.ts')], { encoding: 'utf8' }).trim().split('\n').pop()!);
-console.log(`peak RSS of one invocation on the largest batch (${probe.records} records, ${probe.payload_mb} MB): ${probe.peak_rss_mb} MB`);
+// Peak RSS in a fresh process, of the probe bundled by esbuild as the Lambda handlers are
+// (what Lambda runs: no tsx, whose loader thread and transpiler take ~30 MB of their own).
+const bundleDir = mkdtempSync(path.join(tmpdir(), 'rss-probe-'));
+let probe: { records: number; payload_mb: number; peak_rss_mb: number; source: string };
+try {
+  const outfile = path.join(bundleDir, 'rss-probe.mjs');
+  await build({ entryPoints: [path.join(here, 'rss-probe.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile, logLevel: 'warning' });
+  probe = JSON.parse(execFileSync(process.execPath, [outfile], { encoding: 'utf8' }).trim().split('\n').pop()!);
+} finally {
+  rmSync(bundleDir, { recursive: true, force: true });
+}
+console.log(`peak RSS of one invocation on the largest batch (${probe.records} records, ${probe.payload_mb} MB, esbuild bundle, ${probe.source}): ${probe.peak_rss_mb} MB`);
 const main = results[0] as { records: number; floor: number; peer: number; ours: number; vs_floor: number; vs_peer: number };
 console.log(JSON.stringify({ records: main.records, floor_rps: main.floor, peer_rps: main.peer, ours_rps: main.ours, vs_floor: main.vs_floor, vs_peer: main.vs_peer, peak_rss_mb: probe.peak_rss_mb }));
