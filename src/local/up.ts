@@ -81,10 +81,8 @@ export async function upCommand(argv: string[]): Promise<number> {
   for (const p of ports) {
     if (!(await portFree(p))) throw new ConfigError('--port-base', `port ${p} is in use (another "stream-metrics up"?); stop it or pass --port-base 0 for any free ports`);
   }
-  const log = (line: string) => {
-    if (!options.json || process.stderr.isTTY) process.stderr.write(`${line}\n`);
-    else process.stderr.write(`${line}\n`);
-  };
+  // Progress goes to stderr, so that with --json stdout carries nothing but the ready line.
+  const log = (line: string) => process.stderr.write(`${line}\n`);
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
   let stack: Stack | undefined;
   let stopping = false;
