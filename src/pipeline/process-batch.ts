@@ -4,7 +4,7 @@
  * sinks need to make the batch's effect exactly-once (positions, per-item first/last
  * contributing records, the rejected records with their raw data).
  */
-import { decodeBatch } from '../decode/decode-batch.ts';
+import { decodeEach } from '../decode/decode-batch.ts';
 import { aggregate } from '../metrics/aggregate.ts';
 import type { BatchResult, BatchSource, ClassifiedRecord, DecodedRecord, DedupeStore, KinesisRecordInput, Outcome } from '../types.ts';
 import { classify, type ClassifyOptions } from './classify.ts';
@@ -24,8 +24,14 @@ export interface PipelineOptions extends ClassifyOptions {
  * console.log(result.counts); // { counted: 97, filtered: 1, duplicate: 1, rejected: 1 }
  */
 export async function processBatch(input: readonly KinesisRecordInput[], source: BatchSource, options: PipelineOptions): Promise<BatchResult> {
-  const decoded = decodeBatch(input, source.shardId, { maxRecordBytes: options.maxRecordBytes });
-  return processDecoded(decoded, source, options);
+  // Decode and classify in one pass (see `decodeEach`): only the classified record of each
+  // input outlives the step.
+  const records: ClassifiedRecord[] = [];
+  const stream = source.stream;
+  decodeEach(input, source.shardId, { maxRecordBytes: options.maxRecordBytes }, (d) => {
+    records.push(classify(stream, d, options));
+  });
+  return finish(records, source, options);
 }
 
 /**
@@ -46,6 +52,11 @@ export async function processDecoded(
     if (before) r.replaces = before;
     records[i] = r;
   }
+  return finish(records, source, options);
+}
+
+/** De-duplication, aggregation and the tallies: the steps after classification. */
+async function finish(records: ClassifiedRecord[], source: BatchSource, options: PipelineOptions): Promise<BatchResult> {
   await dedupe(source.stream, records, options.dedupeStore);
   const { counters, sketches } = aggregate(records, source);
   const counts: Record<Outcome, number> = { counted: 0, filtered: 0, duplicate: 0, rejected: 0 };
