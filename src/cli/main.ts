@@ -20,8 +20,8 @@ Usage:
   stream-metrics query METRIC --from ISO --to ISO [--by DIM[,DIM]] [--grain 1m|5m|1h|1d] [--top N]
                        [--source dynamodb|redshift] [--format table|json|csv]
   stream-metrics metrics                     list the metric catalog
-  stream-metrics bad-records list [--stream NAME] [--reason CODE] [--limit N] [--format table|json]
-  stream-metrics bad-records replay [--stream NAME] [--reason CODE]
+  stream-metrics bad-records list [--stream NAME] [--reason CODE] [--limit N] [--all] [--format table|json]
+  stream-metrics bad-records replay [--stream NAME] [--reason CODE] [--format table|json]
   stream-metrics failures list [--data-dir DIR]   batches sent to the on-failure destination
   stream-metrics serve kinesis|dynamodb|endpoints [--port N] [--host H] [--pg-url URL]   one part of the stack
   stream-metrics worker --stream clickstream|transactions   one stream's poller + handler (endpoints from env)
