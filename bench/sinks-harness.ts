@@ -19,7 +19,7 @@ import { createClickstreamGenerator, createTransactionGenerator } from '../src/g
 import { startFirehoseServer, type FirehoseServer } from '../src/local/firehose/server.ts';
 import { startRedshiftDataServer, type RedshiftDataServer } from '../src/local/redshift-data/server.ts';
 import { createPgliteBackend, type SqlBackend } from '../src/local/sql-backend.ts';
-import { minuteOf } from '../src/metrics/catalog.ts';
+import { GROUPS, minuteOf, type GroupName } from '../src/metrics/catalog.ts';
 import type { MetricSink, Sinks } from '../src/pipeline/emit.ts';
 import { DynamoBadRecordStore } from '../src/sinks/dynamodb/bad-record-store.ts';
 import { DynamoDedupeStore } from '../src/sinks/dynamodb/dedupe-store.ts';
@@ -50,6 +50,11 @@ export interface LocalParts {
   meter: CallMeter;
   /** empties the Redshift stand-in's metric and event tables (between runs, not metered) */
   resetRedshift(): Promise<void>;
+  /**
+   * Makes every metric-mirror transaction take at least `ms` longer (what-if: Redshift's own
+   * latency, which the local stand-in does not have); 0 switches it off.
+   */
+  setStatementDelay(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -69,8 +74,10 @@ export async function startLocalParts(): Promise<LocalParts> {
   const sql = await createPgliteBackend();
   let dataServer: RedshiftDataServer | undefined;
   let firehoseServer: FirehoseServer | undefined;
+  let statementDelayMs = 0;
   try {
-    dataServer = await startRedshiftDataServer({ backend: sql });
+    // The delay applies to the first statement of a mirror load (its LOCK), so once per load.
+    dataServer = await startRedshiftDataServer({ backend: sql, faults: { delayStatement: (text) => (text.startsWith('LOCK') ? statementDelayMs : 0) } });
     firehoseServer = await startFirehoseServer({ backend: sql, flushIntervalMs: 1_000 });
     const meter = new CallMeter();
     const ddb = new DynamoDBClient({ endpoint: dynamoEndpoint, region: REGION, credentials: CREDS });
@@ -92,6 +99,9 @@ export async function startLocalParts(): Promise<LocalParts> {
       redshiftData,
       sql,
       meter,
+      setStatementDelay(ms: number) {
+        statementDelayMs = ms;
+      },
       async resetRedshift() {
         await fh.flush();
         for (const t of ['metric_counters', 'metric_sketches', 'clickstream_events', 'transactions']) await sql.query(`TRUNCATE ${t}`);
@@ -201,6 +211,25 @@ function describeCall(service: MeteredCall['service'], command: string, input: a
     if (sk) out.windowStart = Date.parse(`${sk.slice(0, 16)}:00Z`);
   }
   return out;
+}
+
+/**
+ * Runs `work` with a storage group spread over `buckets` items instead of the catalog's
+ * number (what-if runs only: `bucketOf` reads the catalog at every call, the store writes
+ * whatever bucket it is given; items written this way are not meant to be queried).
+ *
+ * @example
+ * const r = await withBuckets('cs_page', 4, () => runOnce(parts, 'clickstream', layout, 500, 'whatif-1', 'counted'));
+ */
+export async function withBuckets<T>(group: GroupName, buckets: number, work: () => Promise<T>): Promise<T> {
+  const entry = GROUPS[group] as { buckets: number };
+  const saved = entry.buckets;
+  entry.buckets = buckets;
+  try {
+    return await work();
+  } finally {
+    entry.buckets = saved;
+  }
 }
 
 // ---------------------------------------------------------------------------------------
