@@ -43,7 +43,9 @@ export function decideClaim(seen: Seen | undefined, claim: DedupeClaim, horizonM
  * await store.claim([{ stream: 'clickstream', key: 'e1', posKey, arrivalMs }]); // → ['new']
  */
 export class MemoryDedupeStore implements DedupeStore {
-  private readonly seen = new Map<string, Seen>();
+  // One map per stream, keyed by the bare key: no `stream#key` string to build and hash
+  // per claim (the key's hash is cached on the string, which de-duplication hashed already).
+  private readonly seen: Record<StreamKind, Map<string, Seen>> = { clickstream: new Map(), transactions: new Map() };
   private latestArrival = -Infinity;
   private claimsSincePrune = 0;
 
@@ -56,13 +58,23 @@ export class MemoryDedupeStore implements DedupeStore {
    * await store.claim([{ stream: 'transactions', key: 't1|purchase|completed', posKey, arrivalMs }]); // → ['new']
    */
   async claim(claims: readonly DedupeClaim[]): Promise<('new' | 'duplicate')[]> {
-    const out = claims.map((c) => {
-      const id = `${c.stream}#${c.key}`;
-      const { verdict, remember } = decideClaim(this.seen.get(id), c, this.horizonOf(c.stream));
-      if (remember) this.seen.set(id, { pos: c.posKey, arr: c.arrivalMs });
+    const out: ('new' | 'duplicate')[] = new Array(claims.length);
+    for (let i = 0; i < claims.length; i++) {
+      const c = claims[i]!;
+      const seen = this.seen[c.stream];
+      const horizon = this.horizons[c.stream];
+      const s = seen.get(c.key);
+      // `decideClaim`, inlined: this runs once per record and its result object is garbage.
+      if (s === undefined || s.pos === c.posKey || s.arr < c.arrivalMs - horizon) {
+        if (s === undefined) seen.set(c.key, { pos: c.posKey, arr: c.arrivalMs });
+        else {
+          s.pos = c.posKey;
+          s.arr = c.arrivalMs;
+        }
+        out[i] = 'new';
+      } else out[i] = s.arr > c.arrivalMs + horizon ? 'new' : 'duplicate';
       if (c.arrivalMs > this.latestArrival) this.latestArrival = c.arrivalMs;
-      return verdict;
-    });
+    }
     this.claimsSincePrune += claims.length;
     if (this.claimsSincePrune >= 10_000) this.prune();
     return out;
@@ -70,11 +82,7 @@ export class MemoryDedupeStore implements DedupeStore {
 
   /** Number of keys remembered (for tests and stats). */
   get size(): number {
-    return this.seen.size;
-  }
-
-  private horizonOf(stream: StreamKind): number {
-    return this.horizons[stream];
+    return this.seen.clickstream.size + this.seen.transactions.size;
   }
 
   /**
@@ -84,9 +92,9 @@ export class MemoryDedupeStore implements DedupeStore {
    */
   private prune(): void {
     this.claimsSincePrune = 0;
-    for (const [id, s] of this.seen) {
-      const stream = id.slice(0, id.indexOf('#')) as StreamKind;
-      if (s.arr < this.latestArrival - 2 * this.horizonOf(stream)) this.seen.delete(id);
+    for (const stream of ['clickstream', 'transactions'] as const) {
+      const limit = this.latestArrival - 2 * this.horizons[stream];
+      for (const [key, s] of this.seen[stream]) if (s.arr < limit) this.seen[stream].delete(key);
     }
   }
 }

@@ -6,6 +6,7 @@
  * item that already holds part of a batch (`recomputeCounter`, `recomputeSketch`).
  */
 import { DDSketch, HyperLogLog } from '../sketch/index.ts';
+import { hashOut, murmur3Utf8 } from '../sketch/murmur3.ts';
 import type { BatchSource, ClassifiedRecord, CleanClick, CleanTransaction, CounterItemDelta, SketchItemDelta, SketchKind } from '../types.ts';
 import { bucketOf, encodeCell, GROUPS, minuteOf, type GroupName } from './catalog.ts';
 
@@ -43,16 +44,37 @@ interface WindowAcc {
   sketches: Map<GroupName, SketchAcc>;
 }
 
+/** Cells of one `(metric, dimension)` by dimension value. */
+type CellCache = Map<string, CellRef>;
+
 /**
  * Per-call accumulator: one instance per `aggregate` call keeps the function re-entrant.
- * This runs several times per record, so it avoids building strings per record: cell
- * names (and their buckets) are cached per dimension value, and items are found through
- * nested maps keyed by window number and group rather than by a composed string.
+ * This runs several times per record, so it builds no string per record: cell names (and
+ * their buckets) are cached per dimension value in one map per `(metric, dimension)`, and
+ * items are found through nested maps keyed by window number and group rather than by a
+ * composed string. Records of a batch mostly share their minute: the last window is kept.
  */
 class Accumulator {
   private readonly windows = new Map<number, WindowAcc>();
-  private readonly cellCaches = new Map<string, Map<string, CellRef>>();
+  private lastWindowStart = Number.NaN;
+  private lastWindow: WindowAcc | null = null;
   private readonly fixed = new Map<string, CellRef>();
+  private readonly eventsByType: CellCache = new Map();
+  private readonly pageViewsByCountry: CellCache = new Map();
+  private readonly pageViewsByDevice: CellCache = new Map();
+  private readonly pageViewsByPage: CellCache = new Map();
+  private readonly visitorsByCountry: CellCache = new Map();
+  private readonly ordersByCurrency: CellCache = new Map();
+  private readonly ordersByCountry: CellCache = new Map();
+  private readonly ordersByPayment: CellCache = new Map();
+  private readonly revenueByCurrency: CellCache = new Map();
+  private readonly revenueByCurrencyCountry = new Map<string, CellCache>();
+  private readonly orderValueByCurrency: CellCache = new Map();
+  private readonly unitsBySku: CellCache = new Map();
+  private readonly refundsByCurrency: CellCache = new Map();
+  private readonly refundAmountByCurrency: CellCache = new Map();
+  /** `records` cells by outcome, then reason (`-` for none) */
+  private readonly qualityCells = new Map<string, CellCache>();
 
   private ref(group: GroupName, cell: string): CellRef {
     return { cell, bucket: bucketOf(group, cell) };
@@ -66,18 +88,18 @@ class Accumulator {
   }
 
   /** Cached cell of a one-dimension metric. */
-  cell1(group: GroupName, metric: string, dim: string, value: string): CellRef {
-    const cacheKey = `${metric}|${dim}`;
-    let cache = this.cellCaches.get(cacheKey);
-    if (!cache) this.cellCaches.set(cacheKey, (cache = new Map()));
+  cell1(cache: CellCache, group: GroupName, metric: string, dim: string, value: string): CellRef {
     let r = cache.get(value);
     if (!r) cache.set(value, (r = this.ref(group, encodeCell(metric, [dim], [value]))));
     return r;
   }
 
   private window(windowStart: number): WindowAcc {
+    if (windowStart === this.lastWindowStart) return this.lastWindow!;
     let w = this.windows.get(windowStart);
     if (!w) this.windows.set(windowStart, (w = { counters: new Map(), sketches: new Map() }));
+    this.lastWindowStart = windowStart;
+    this.lastWindow = w;
     return w;
   }
 
@@ -87,7 +109,8 @@ class Accumulator {
     if (!buckets) w.counters.set(group, (buckets = new Array(GROUPS[group].buckets).fill(undefined)));
     let item = buckets[ref.bucket];
     if (!item) buckets[ref.bucket] = item = { group, bucket: ref.bucket, windowStart, cells: new Map(), firstPos: pos, lastPos: pos };
-    item.cells.set(ref.cell, (item.cells.get(ref.cell) ?? 0) + n);
+    const cells = item.cells;
+    cells.set(ref.cell, (cells.get(ref.cell) ?? 0) + n);
     item.lastPos = pos;
   }
 
@@ -106,19 +129,23 @@ class Accumulator {
 
   click(c: CleanClick, pos: string): void {
     const w = minuteOf(c.occurredAtMs);
-    this.add('cs', w, this.cell1('cs', 'events', 'type', c.type), 1, pos);
+    this.add('cs', w, this.cell1(this.eventsByType, 'cs', 'events', 'type', c.type), 1, pos);
     if (c.type === 'page_view') {
       this.add('cs', w, this.cell0('cs', C.pageViews), 1, pos);
-      this.add('cs', w, this.cell1('cs', 'page_views', 'country', c.country), 1, pos);
-      this.add('cs', w, this.cell1('cs', 'page_views', 'device', c.device), 1, pos);
-      this.add('cs_page', w, this.cell1('cs_page', 'page_views', 'page', c.page), 1, pos);
+      this.add('cs', w, this.cell1(this.pageViewsByCountry, 'cs', 'page_views', 'country', c.country), 1, pos);
+      this.add('cs', w, this.cell1(this.pageViewsByDevice, 'cs', 'page_views', 'device', c.device), 1, pos);
+      this.add('cs_page', w, this.cell1(this.pageViewsByPage, 'cs_page', 'page_views', 'page', c.page), 1, pos);
     } else if (c.type === 'add_to_cart') {
       this.add('cs', w, this.cell0('cs', C.addToCart), 1, pos);
     } else if (c.type === 'checkout_started') {
       this.add('cs', w, this.cell0('cs', C.checkoutStarted), 1, pos);
     }
-    (this.sketch('cs_sk', w, C.uniqueVisitors, 'hll', pos) as HyperLogLog).add(c.anonymousId);
-    (this.sketch('cs_sk', w, this.cell1('cs_sk', 'unique_visitors', 'country', c.country).cell, 'hll', pos) as HyperLogLog).add(c.anonymousId);
+    // One hash of the visitor for both visitor sketches.
+    murmur3Utf8(c.anonymousId);
+    const hi = hashOut[0]!;
+    const lo = hashOut[1]!;
+    (this.sketch('cs_sk', w, C.uniqueVisitors, 'hll', pos) as HyperLogLog).addHash(hi, lo);
+    (this.sketch('cs_sk', w, this.cell1(this.visitorsByCountry, 'cs_sk', 'unique_visitors', 'country', c.country).cell, 'hll', pos) as HyperLogLog).addHash(hi, lo);
     (this.sketch('cs_sk', w, C.sessions, 'hll', pos) as HyperLogLog).add(c.sessionId);
   }
 
@@ -132,17 +159,25 @@ class Accumulator {
     if (t.status !== 'completed') return;
     if (t.type === 'purchase') {
       this.add('tx', w, this.cell0('tx', C.orders), 1, pos);
-      this.add('tx', w, this.cell1('tx', 'orders', 'currency', t.currency), 1, pos);
-      this.add('tx', w, this.cell1('tx', 'orders', 'country', t.country), 1, pos);
-      this.add('tx', w, this.cell1('tx', 'orders', 'payment_method', t.paymentMethod), 1, pos);
-      this.add('tx', w, this.cell1('tx', 'revenue', 'currency', t.currency), t.amountMinor, pos);
-      this.add('tx', w, this.ref('tx', encodeCell('revenue', ['currency', 'country'], [t.currency, t.country])), t.amountMinor, pos);
-      (this.sketch('tx_sk', w, this.cell1('tx_sk', 'order_value', 'currency', t.currency).cell, 'ddsketch', pos) as DDSketch).add(t.amountMinor);
-      for (const item of t.items) this.add('tx_sku', w, this.cell1('tx_sku', 'units_sold', 'sku', item.sku), item.quantity, pos);
+      this.add('tx', w, this.cell1(this.ordersByCurrency, 'tx', 'orders', 'currency', t.currency), 1, pos);
+      this.add('tx', w, this.cell1(this.ordersByCountry, 'tx', 'orders', 'country', t.country), 1, pos);
+      this.add('tx', w, this.cell1(this.ordersByPayment, 'tx', 'orders', 'payment_method', t.paymentMethod), 1, pos);
+      this.add('tx', w, this.cell1(this.revenueByCurrency, 'tx', 'revenue', 'currency', t.currency), t.amountMinor, pos);
+      this.add('tx', w, this.revenueCell(t.currency, t.country), t.amountMinor, pos);
+      (this.sketch('tx_sk', w, this.cell1(this.orderValueByCurrency, 'tx_sk', 'order_value', 'currency', t.currency).cell, 'ddsketch', pos) as DDSketch).add(t.amountMinor);
+      for (const item of t.items) this.add('tx_sku', w, this.cell1(this.unitsBySku, 'tx_sku', 'units_sold', 'sku', item.sku), item.quantity, pos);
     } else {
-      this.add('tx', w, this.cell1('tx', 'refunds', 'currency', t.currency), 1, pos);
-      this.add('tx', w, this.cell1('tx', 'refund_amount', 'currency', t.currency), t.amountMinor, pos);
+      this.add('tx', w, this.cell1(this.refundsByCurrency, 'tx', 'refunds', 'currency', t.currency), 1, pos);
+      this.add('tx', w, this.cell1(this.refundAmountByCurrency, 'tx', 'refund_amount', 'currency', t.currency), t.amountMinor, pos);
     }
+  }
+
+  private revenueCell(currency: string, country: string): CellRef {
+    let byCountry = this.revenueByCurrencyCountry.get(currency);
+    if (!byCountry) this.revenueByCurrencyCountry.set(currency, (byCountry = new Map()));
+    let r = byCountry.get(country);
+    if (!r) byCountry.set(country, (r = this.ref('tx', encodeCell('revenue', ['currency', 'country'], [currency, country]))));
+    return r;
   }
 
   quality(r: ClassifiedRecord, streamName: string): void {
@@ -155,11 +190,12 @@ class Accumulator {
     }
   }
 
-  private readonly qualityCache = new Map<string, CellRef>();
   private qualityRef(streamName: string, outcome: string, reason: string | null): CellRef {
-    const k = `${outcome}|${reason ?? '-'}`;
-    let r = this.qualityCache.get(k);
-    if (!r) this.qualityCache.set(k, (r = this.ref('dq', encodeCell('records', ['stream', 'outcome', 'reason'], [streamName, outcome, reason ?? '-']))));
+    let byReason = this.qualityCells.get(outcome);
+    if (!byReason) this.qualityCells.set(outcome, (byReason = new Map()));
+    const why = reason ?? '-';
+    let r = byReason.get(why);
+    if (!r) byReason.set(why, (r = this.ref('dq', encodeCell('records', ['stream', 'outcome', 'reason'], [streamName, outcome, why]))));
     return r;
   }
 

@@ -15,30 +15,33 @@ import type { ClassifiedRecord, DedupeClaim, DedupeStore, StreamKind } from '../
  * await dedupe('clickstream', records, new MemoryDedupeStore({ clickstream: 3_600_000, transactions: 86_400_000 }));
  */
 export async function dedupe(stream: StreamKind, records: ClassifiedRecord[], store: DedupeStore | null): Promise<ClassifiedRecord[]> {
-  const firstByKey = new Map<string, ClassifiedRecord>();
+  const firstKeys = new Set<string>();
   const claimants: ClassifiedRecord[] = [];
-  for (const r of records) {
-    if (r.outcome !== 'counted' || r.dedupeKey === undefined) continue;
-    if (firstByKey.has(r.dedupeKey)) {
+  const claims: DedupeClaim[] = [];
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    const key = r.dedupeKey;
+    if (r.outcome !== 'counted' || key === undefined) continue;
+    if (firstKeys.has(key)) {
       // One reason for both kinds: a bisected retry may see the same copy alone and find
       // its twin in the store instead, and the `records` metric must not depend on batching.
       r.outcome = 'duplicate';
       r.reason = 'duplicate';
       continue;
     }
-    firstByKey.set(r.dedupeKey, r);
+    firstKeys.add(key);
     claimants.push(r);
+    if (store) claims.push({ stream, key, posKey: r.posKey, arrivalMs: r.arrivalMs });
   }
-  if (store && claimants.length > 0) {
-    const claims: DedupeClaim[] = claimants.map((r) => ({ stream, key: r.dedupeKey!, posKey: r.posKey, arrivalMs: r.arrivalMs }));
+  if (store && claims.length > 0) {
     const verdicts = await store.claim(claims);
-    verdicts.forEach((v, i) => {
-      if (v === 'duplicate') {
+    for (let i = 0; i < verdicts.length; i++) {
+      if (verdicts[i] === 'duplicate') {
         const r = claimants[i]!;
         r.outcome = 'duplicate';
         r.reason = 'duplicate';
       }
-    });
+    }
   }
   return records;
 }

@@ -109,8 +109,20 @@ export class HyperLogLog {
    */
   add(value: string): void {
     murmur3Utf8(value);
-    const hi = hashOut[0]!;
-    const lo = hashOut[1]!;
+    this.addHash(hashOut[0]!, hashOut[1]!);
+  }
+
+  /**
+   * Adds a value by its hash: the first two words of MurmurHash3 x86_128 of its UTF-8 bytes
+   * (`murmur3Utf8` leaves them in `hashOut`). One value counted in several sketches (unique
+   * visitors in total and per country) is hashed once.
+   *
+   * @example
+   * const h = HyperLogLog.empty();
+   * murmur3Utf8('anon-42');
+   * h.addHash(hashOut[0], hashOut[1]); // same as h.add('anon-42')
+   */
+  addHash(hi: number, lo: number): void {
     const w = hi & 0xfffff; // the 20 bits after the 12-bit register index
     const rho = w !== 0 ? Math.clz32(w) - 11 : lo !== 0 ? 21 + Math.clz32(lo) : MAX_RHO;
     if (this.dense) {
