@@ -4,9 +4,50 @@
 import type { CleanClick, ValidClick } from '../types.ts';
 import { CAPS } from './caps.ts';
 import { normalizeCountry } from './country.ts';
-import { deviceClass } from './device.ts';
+import { deviceClass, type DeviceClass } from './device.ts';
+import { StringMemo } from './memo.ts';
 import { cleanFreeText, cleanId, truncateIp } from './privacy.ts';
-import { cleanPageUrl, referrerHost } from './url.ts';
+import { cleanPageUrl, referrerHostOf, type CleanUrl } from './url.ts';
+
+// Memos of the pure per-field cleaning steps (see `memo.ts`): a session repeats its user
+// agent, IP address and referrers, and a shop has few pages. Hits also share one cleaned
+// string (and one CleanUrl, read-only here) among all records that have it.
+const pageUrls = new StringMemo<CleanUrl | null>(2048, 512);
+const userAgents = new StringMemo<{ userAgent: string | null; device: DeviceClass }>(1024, CAPS.userAgent);
+const referrers = new StringMemo<string | null>(2048, 512);
+const ipPrefixes = new StringMemo<string | null>(4096, 64);
+
+function pageUrlOf(url: string): CleanUrl | null {
+  let r = pageUrls.get(url);
+  if (r === undefined) pageUrls.set(url, (r = cleanPageUrl(url)));
+  return r;
+}
+
+function userAgentOf(raw: string | undefined): { userAgent: string | null; device: DeviceClass } {
+  if (raw === undefined) return NO_USER_AGENT;
+  let r = userAgents.get(raw);
+  if (r === undefined) {
+    const userAgent = cleanFreeText(raw, CAPS.userAgent);
+    userAgents.set(raw, (r = { userAgent, device: deviceClass(userAgent) }));
+  }
+  return r;
+}
+const NO_USER_AGENT = { userAgent: null, device: deviceClass(null) };
+
+function referrerHostFor(referrer: string | undefined, pageHost: string): string | null {
+  if (!referrer) return null;
+  let host = referrers.get(referrer);
+  if (host === undefined) referrers.set(referrer, (host = referrerHostOf(referrer)));
+  // As `referrerHost`: an internal navigation has no referrer host.
+  return host === pageHost ? null : host;
+}
+
+function ipPrefixOf(ip: string | undefined): string | null {
+  if (ip === undefined) return null;
+  let r = ipPrefixes.get(ip);
+  if (r === undefined) ipPrefixes.set(ip, (r = truncateIp(ip)));
+  return r;
+}
 
 /**
  * Cleans a validated clickstream event:
@@ -29,9 +70,10 @@ import { cleanPageUrl, referrerHost } from './url.ts';
  * // c.page === 'shop.example.com/Cart', c.ipPrefix === '203.0.113.0/24', c.country === 'DE'
  */
 export function cleanClick(input: ValidClick): CleanClick {
-  const url = cleanPageUrl(input.page.url);
+  const page = input.page;
+  const url = pageUrlOf(page.url);
   const pageHost = url?.host ?? '';
-  const userAgent = cleanFreeText(input.userAgent, CAPS.userAgent);
+  const ua = userAgentOf(input.userAgent);
   const p = input.product;
   return {
     kind: 'clickstream',
@@ -45,18 +87,18 @@ export function cleanClick(input: ValidClick): CleanClick {
     page: url?.page ?? '',
     pageHost,
     pageUrl: url?.url ?? '',
-    referrerHost: referrerHost(input.page.referrer, pageHost),
+    referrerHost: referrerHostFor(page.referrer, pageHost),
     utmSource: url?.utmSource ?? null,
     utmMedium: url?.utmMedium ?? null,
     utmCampaign: url?.utmCampaign ?? null,
-    title: cleanFreeText(input.page.title, CAPS.title),
+    title: cleanFreeText(page.title, CAPS.title),
     searchQuery: cleanFreeText(input.search?.query, CAPS.searchQuery),
     product: p
       ? { sku: cleanId(p.sku, CAPS.shortId) ?? '', quantity: p.quantity, priceMinor: p.priceMinor, currency: p.currency }
       : null,
-    device: deviceClass(userAgent),
+    device: ua.device,
     country: normalizeCountry(input.country),
-    ipPrefix: input.ip === undefined ? null : truncateIp(input.ip),
-    userAgent,
+    ipPrefix: ipPrefixOf(input.ip),
+    userAgent: ua.userAgent,
   };
 }

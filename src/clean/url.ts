@@ -285,10 +285,25 @@ export function cleanPageUrlWithParser(url: string): CleanUrl | null {
  * referrerHost('not a url', 'shop.example.com');                              // null
  */
 export function referrerHost(referrer: string | undefined, pageHost: string): string | null {
+  const host = referrerHostOf(referrer);
+  return host === pageHost ? null : host;
+}
+
+/**
+ * The host {@link referrerHost} reads from a referrer, before the comparison with the
+ * page's host: `null` when there is none. It depends on the referrer alone, so cleaning
+ * can remember it per referrer.
+ *
+ * @example
+ * referrerHostOf('https://www.google.com/search?q=shoes'); // 'www.google.com'
+ * referrerHostOf('about:blank');                           // null
+ */
+export function referrerHostOf(referrer: string | undefined): string | null {
   if (!referrer) return null;
   const parts: UrlParts = { protocol: 'https:', host: '', pathname: '/', search: '' };
-  if (readSimpleOrigin(referrer, parts) >= 0 && parts.host.length <= MAX_HOST_LENGTH) return parts.host === pageHost ? null : parts.host;
-  return referrerHostWithParser(referrer, pageHost);
+  if (readSimpleOrigin(referrer, parts) >= 0 && parts.host.length <= MAX_HOST_LENGTH) return parts.host;
+  // No host is '': the parser's answer compared with a page host that no host equals.
+  return referrerHostWithParser(referrer, '');
 }
 
 /** {@link referrerHost} without the fast path: the reference (exported for the equivalence tests). */

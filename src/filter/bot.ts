@@ -1,6 +1,7 @@
 /**
  * Bot user agents (SPEC §2 "filtered"): the spec's list, literally.
  */
+import { StringMemo } from '../clean/memo.ts';
 
 /** Substrings (lower-case) that make a user agent a bot's wherever they occur. */
 export const BOT_SUBSTRINGS: readonly string[] = [
@@ -53,5 +54,13 @@ export const BOT_PATTERN = new RegExp(
  * isBotUserAgent('Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36'); // false
  */
 export function isBotUserAgent(userAgent: string): boolean {
-  return BOT_PATTERN.test(userAgent);
+  let bot = verdicts.get(userAgent);
+  if (bot === undefined) verdicts.set(userAgent, (bot = BOT_PATTERN.test(userAgent)));
+  return bot;
 }
+
+/**
+ * Verdicts by user agent: a session sends the same one with every event, and the regular
+ * expression costs far more than a map lookup. Bounded (see `StringMemo`).
+ */
+const verdicts = new StringMemo<boolean>(1024, 1024);
