@@ -9,4 +9,8 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 register();
 const { main } = await import('../src/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+// A failed start may leave servers of its own listening: exit instead of waiting on them,
+// so nothing half started is left behind.
+if (code !== 0) process.exit(code);
+process.exitCode = code;

@@ -226,7 +226,10 @@ export async function createPostgresBackend(url: string, options: { schema?: str
     else await pool.query('SELECT 1');
   } catch (err) {
     await pool.end().catch(() => {});
-    throw new ConfigError('--pg-url', `cannot use PostgreSQL at ${redact(url)}: ${(err as Error).message || (err as { code?: string }).code || String(err)}`);
+    throw new ConfigError(
+      '--pg-url',
+      `cannot use PostgreSQL at ${redact(url)}: ${(err as Error).message || (err as { code?: string }).code || String(err)}; start PostgreSQL there, fix the URL, or leave --pg-url out to use the embedded one`,
+    );
   }
 
   const toResult = (r: QueryResult<unknown[]> | QueryResult<unknown[]>[]): SqlResult => {
