@@ -1,0 +1,56 @@
+/**
+ * Issue 4: "a bad flag, an unreachable --pg-url, a port in use — each a one-line message
+ * that says what to do, exit code non-zero, nothing half started left behind."
+ */
+import net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { run } from '../support/cli.ts';
+
+const oneLine = (stderr: string) => stderr.trim().split('\n').filter((l) => !/^(starting|connecting|creating)/.test(l));
+
+describe('command-line errors', () => {
+  it('a bad flag: usage error, exit 2, one line, no stack trace', async () => {
+    // Act
+    const r = await run(['up', '--bogus']);
+    // Assert
+    expect(r.code).toBe(2);
+    expect(oneLine(r.stderr)).toEqual(["stream-metrics: Unknown option '--bogus'; run \"stream-metrics help\""]);
+  });
+
+  it('an unreachable --pg-url: names the flag, says what to do, exits (nothing left running)', async () => {
+    // Act
+    const r = await run(['up', '--pg-url', 'postgres://nobody@127.0.0.1:1/x', '--port-base', '0'], process.env, 60_000);
+    // Assert: run() resolving at all means the process exited with its servers.
+    expect(r.code).toBe(1);
+    expect(oneLine(r.stderr)).toHaveLength(1);
+    expect(r.stderr).toMatch(/--pg-url: cannot use PostgreSQL at .*leave --pg-url out to use the embedded one/);
+  });
+
+  it('a port in use: names it and the way out', async () => {
+    // Prepare
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as net.AddressInfo).port;
+    // Act
+    const r = await run(['up', '--port-base', String(port)]);
+    blocker.close();
+    // Assert
+    expect(r.code).not.toBe(0);
+    expect(oneLine(r.stderr)).toEqual([`stream-metrics: --port-base: port ${port} is in use (another "stream-metrics up"?); stop it or pass --port-base 0 for any free ports`]);
+  });
+
+  it('query: an unknown metric or dimension is a usage error naming it', async () => {
+    const a = await run(['query', 'nope', '--from', '2026-11-23T10:00Z', '--to', '2026-11-23T11:00Z']);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toMatch(/unknown metric "nope"/);
+    const b = await run(['query', 'page_views', '--from', '2026-11-23T10:00Z', '--to', 'soon']);
+    expect(b.code).toBe(2);
+    expect(b.stderr.trim()).toBe('stream-metrics: --to: "soon" is not an ISO time (e.g. 2026-11-23T10:00:00Z)');
+  });
+
+  it('produce: needs exactly one source', async () => {
+    const r = await run(['produce', '--stream', 'clickstream']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('stream-metrics: give exactly one of --file F.jsonl or --generate N');
+  });
+});
