@@ -16,6 +16,25 @@ const pageUrls = new StringMemo<CleanUrl | null>(2048, 512);
 const userAgents = new StringMemo<{ userAgent: string | null; device: DeviceClass }>(1024, CAPS.userAgent);
 const referrers = new StringMemo<string | null>(2048, 512);
 const ipPrefixes = new StringMemo<string | null>(4096, 64);
+// Titles repeat per page and ids per session or visitor: remembering them costs a lookup
+// (about what the already-clean check costs) and lets each record keep the one shared
+// string instead of its own copy, which the garbage collector would have to move twice.
+const titles = new StringMemo<string | null>(2048, 256);
+const ids = new StringMemo<string | null>(8192, 128);
+
+function titleOf(raw: string | undefined): string | null {
+  if (raw === undefined) return null;
+  let r = titles.get(raw);
+  if (r === undefined) titles.set(raw, (r = cleanFreeText(raw, CAPS.title)));
+  return r;
+}
+
+function idOf(raw: string | null | undefined): string | null {
+  if (raw === null || raw === undefined) return null;
+  let r = ids.get(raw);
+  if (r === undefined) ids.set(raw, (r = cleanId(raw, CAPS.longId)));
+  return r;
+}
 
 function pageUrlOf(url: string): CleanUrl | null {
   let r = pageUrls.get(url);
@@ -80,9 +99,9 @@ export function cleanClick(input: ValidClick): CleanClick {
     eventId: input.eventId,
     type: input.type,
     occurredAtMs: input.occurredAtMs,
-    sessionId: cleanId(input.sessionId, CAPS.longId) ?? '',
-    anonymousId: cleanId(input.anonymousId, CAPS.longId) ?? '',
-    userId: cleanId(input.userId, CAPS.longId),
+    sessionId: idOf(input.sessionId) ?? '',
+    anonymousId: idOf(input.anonymousId) ?? '',
+    userId: idOf(input.userId),
     // Validation admits only URLs the parser reads as http(s): the fallback is defensive.
     page: url?.page ?? '',
     pageHost,
@@ -91,7 +110,7 @@ export function cleanClick(input: ValidClick): CleanClick {
     utmSource: url?.utmSource ?? null,
     utmMedium: url?.utmMedium ?? null,
     utmCampaign: url?.utmCampaign ?? null,
-    title: cleanFreeText(page.title, CAPS.title),
+    title: titleOf(page.title),
     searchQuery: cleanFreeText(input.search?.query, CAPS.searchQuery),
     product: p
       ? { sku: cleanId(p.sku, CAPS.shortId) ?? '', quantity: p.quantity, priceMinor: p.priceMinor, currency: p.currency }

@@ -74,7 +74,15 @@ export function decodeBatch(records: readonly KinesisRecordInput[], shardId: str
 export function decodeEach(records: readonly KinesisRecordInput[], shardId: string, options: DecodeOptions, onRecord: (d: DecodedRecord) => void): void {
   if (!Array.isArray(records)) return;
   const maxBytes = typeof options?.maxRecordBytes === 'number' && options.maxRecordBytes >= 0 ? options.maxRecordBytes : Infinity;
-  const state: BatchState = { shardId: String(shardId), maxBytes, lastSeq: null, lastSub: -1, lastArrivalMs: 0 };
+  const state: BatchState = {
+    shardId: String(shardId),
+    maxBytes,
+    lastSeq: null,
+    lastSub: -1,
+    lastArrivalMs: 0,
+    lastTimestamp: Number.NaN,
+    place: { seq: '', digits: '', arrivalMs: 0, problem: null, syntheticSub: 0 },
+  };
   // What one Kinesis record yields (several user records for a KPL aggregate), handed on
   // only once the whole record decoded without a surprise.
   const out: DecodedRecord[] = [];
@@ -102,6 +110,13 @@ interface BatchState {
   lastSeq: string | null;
   lastSub: number;
   lastArrivalMs: number;
+  /** `approximateArrivalTimestamp` that gave `lastArrivalMs` (records of a batch share it often) */
+  lastTimestamp: number;
+  /**
+   * The current record's place, rewritten by `position` for every record: it is read only
+   * while that record is decoded (its fields are copied out), so one object serves the batch.
+   */
+  place: RecordPlace;
 }
 
 /** Position and arrival of one Kinesis record; `problem` is set when the record had none. */
@@ -254,18 +269,31 @@ function position(rec: KinesisRecordInput | null | undefined, state: BatchState)
   if (digits === null) problem = `record has no valid sequence number (${describe(seq)})`;
   else if (typeof ts !== 'number' || !Number.isFinite(ts) || ts < 0) problem = `record has no valid approximateArrivalTimestamp (${describe(ts)})`;
 
+  const place = state.place;
   if (problem === null) {
-    const arrivalMs = Math.round((ts as number) * 1000);
+    // Same timestamp, same number: records then share one heap number for `arrivalMs`.
+    const arrivalMs = Object.is(ts, state.lastTimestamp) ? state.lastArrivalMs : Math.round((ts as number) * 1000);
+    state.lastTimestamp = ts as number;
     state.lastSeq = digits;
     state.lastSub = 0;
     state.lastArrivalMs = arrivalMs;
-    return { seq: seq as string, digits: digits!, arrivalMs, problem: null, syntheticSub: 0 };
+    place.seq = seq as string;
+    place.digits = digits!;
+    place.arrivalMs = arrivalMs;
+    place.problem = null;
+    place.syntheticSub = 0;
+    return place;
   }
   const sub = state.lastSeq === null ? 0 : Math.min(state.lastSub + 1, MAX_SUB_RECORDS - 1);
   const seqDigits = state.lastSeq ?? '0';
   state.lastSeq = seqDigits;
   state.lastSub = sub;
-  return { seq: seqDigits, digits: seqDigits, arrivalMs: state.lastArrivalMs, problem, syntheticSub: sub };
+  place.seq = seqDigits;
+  place.digits = seqDigits;
+  place.arrivalMs = state.lastArrivalMs;
+  place.problem = problem;
+  place.syntheticSub = sub;
+  return place;
 }
 
 const ALL_DIGITS = /^\d+$/;

@@ -22,14 +22,16 @@ export async function dedupe(stream: StreamKind, records: ClassifiedRecord[], st
     const r = records[i]!;
     const key = r.dedupeKey;
     if (r.outcome !== 'counted' || key === undefined) continue;
-    if (firstKeys.has(key)) {
+    // One hash lookup: the set grows exactly when the key is new.
+    const before = firstKeys.size;
+    firstKeys.add(key);
+    if (firstKeys.size === before) {
       // One reason for both kinds: a bisected retry may see the same copy alone and find
       // its twin in the store instead, and the `records` metric must not depend on batching.
       r.outcome = 'duplicate';
       r.reason = 'duplicate';
       continue;
     }
-    firstKeys.add(key);
     claimants.push(r);
     if (store) claims.push({ stream, key, posKey: r.posKey, arrivalMs: r.arrivalMs });
   }
