@@ -199,29 +199,33 @@ export function validateClick(value: unknown, arrivalMs: number, options: Valida
   const late = timeWindow(ms, arrivalMs, options);
   if (late) return late;
 
-  const out: ValidClick = {
-    eventId: v.eventId as string,
-    type: type as ValidClick['type'],
-    occurredAtMs: ms,
-    sessionId: v.sessionId as string,
-    anonymousId: v.anonymousId as string,
-    userId: (userId as string | null | undefined) ?? null,
-    page: pageOut(url as string, referrer, title),
-  };
+  const eventId = v.eventId as string;
+  const sessionId = v.sessionId as string;
+  const anonymousId = v.anonymousId as string;
+  const uid = (userId as string | null | undefined) ?? null;
+  const pageValue = pageOut(url as string, referrer, title);
+  let out: ValidClick;
+  // The usual event (user agent, IP and country, no product, search or test flag) in one
+  // literal: one object shape with every field in the object itself, instead of a chain of
+  // added properties kept out of line, which every later read pays for.
+  if (userAgent !== undefined && ip !== undefined && country !== undefined) {
+    out = { eventId, type: type as ValidClick['type'], occurredAtMs: ms, sessionId, anonymousId, userId: uid, page: pageValue, userAgent: userAgent as string, ip: ip as string, country: country as string };
+  } else {
+    out = { eventId, type: type as ValidClick['type'], occurredAtMs: ms, sessionId, anonymousId, userId: uid, page: pageValue };
+    if (userAgent !== undefined) out.userAgent = userAgent as string;
+    if (ip !== undefined) out.ip = ip as string;
+    if (country !== undefined) out.country = country as string;
+  }
   if (productOut) out.product = productOut;
   if (srch !== undefined) out.search = { query: (srch as { query: string }).query };
-  if (userAgent !== undefined) out.userAgent = userAgent as string;
-  if (ip !== undefined) out.ip = ip as string;
-  if (country !== undefined) out.country = country as string;
   if (test !== undefined) out.test = test;
   return { ok: true, value: out };
 }
 
 function pageOut(url: string, referrer: unknown, title: unknown): ValidClick['page'] {
-  const page: ValidClick['page'] = { url };
-  if (referrer !== undefined) page.referrer = referrer as string;
-  if (title !== undefined) page.title = title as string;
-  return page;
+  // A literal per combination (see above).
+  if (referrer !== undefined) return title !== undefined ? { url, referrer: referrer as string, title: title as string } : { url, referrer: referrer as string };
+  return title !== undefined ? { url, title: title as string } : { url };
 }
 
 // ---------------------------------------------------------------------------------------
