@@ -3,10 +3,10 @@
  * records / 5 MiB, failed entries retried with back-off until accepted, an optional rate
  * limit, and optional KPL aggregation (several user records in one Kinesis record).
  */
-import { KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { PutRecordsCommand, type KinesisClient, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { aggregate as kplAggregate } from '../decode/kpl.ts';
 import { SinkError } from '../errors.ts';
+import { createClient } from '../sinks/clients.ts';
 import { withRetry } from '../sinks/retry.ts';
 
 export interface ProducerRecord {
@@ -28,11 +28,7 @@ const MAX_BYTES = 5 * 1024 * 1024;
 
 /** A Kinesis client that works against kinesalite (HTTP/1.1) and AWS alike. */
 export function createKinesisClient(options: { region?: string; endpoint?: string } = {}): KinesisClient {
-  return new KinesisClient({
-    ...(options.region ? { region: options.region } : {}),
-    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 3_000, requestTimeout: 30_000 }),
-  });
+  return createClient('kinesis', { region: options.region ?? 'us-east-1', ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
 }
 
 /**

@@ -9,10 +9,6 @@
  * `worker` provisions what it needs (idempotently) and runs one stream's poller with the
  * real handler; endpoints come from the standard `AWS_ENDPOINT_URL_*` variables.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { FirehoseClient } from '@aws-sdk/client-firehose';
-import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import fs from 'node:fs';
 import type http from 'node:http';
 import { createRequire } from 'node:module';
@@ -23,6 +19,7 @@ import { loadConfig } from '../config.ts';
 import { UsageError } from '../errors.ts';
 import { RESOURCE_NAMES } from '../settings.ts';
 import type { StreamKind } from '../types.ts';
+import { createClient } from '../sinks/clients.ts';
 import { DataApi } from '../sinks/redshift/data-api.ts';
 import { startFirehoseServer } from './firehose/server.ts';
 import { DynamoCheckpointStore } from './poller/checkpoint-store.ts';
@@ -112,11 +109,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
 export async function workerCommand(argv: string[]): Promise<number> {
   const { stream, shards, dataDir } = parseWorkerArgs(argv);
   const config = loadConfig();
-  const http1 = () => new NodeHttpHandler({ connectionTimeout: 3_000, requestTimeout: 30_000 });
   const kinesis = createKinesisClient({ region: config.region });
-  const dynamodb = new DynamoDBClient({ region: config.region, requestHandler: http1() });
-  const firehose = new FirehoseClient({ region: config.region, requestHandler: http1() });
-  const dataApi = new DataApi(new RedshiftDataClient({ region: config.region, requestHandler: http1() }), config.redshift.target);
+  const dynamodb = createClient('dynamodb', { region: config.region });
+  const firehose = createClient('firehose', { region: config.region });
+  const dataApi = new DataApi(createClient('redshiftData', { region: config.region }), config.redshift.target);
   // Containers start in any order: wait for the endpoints instead of failing at once.
   for (let attempt = 1; ; attempt++) {
     try {

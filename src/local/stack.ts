@@ -3,10 +3,8 @@
  * in-process): endpoints, resources, pollers running the real handlers, producer.
  */
 import { CreateStreamCommand, DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateDeliveryStreamCommand, FirehoseClient, ListDeliveryStreamsCommand } from '@aws-sdk/client-firehose';
-import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateDeliveryStreamCommand, ListDeliveryStreamsCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
 import fs from 'node:fs';
 import type http from 'node:http';
 import { createRequire } from 'node:module';
@@ -14,6 +12,7 @@ import path from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { createClickstreamGenerator, createTransactionGenerator } from '../generate/index.ts';
 import { FUNCTIONS, RESOURCE_NAMES, type FunctionSettings } from '../settings.ts';
+import { createClient } from '../sinks/clients.ts';
 import { ensureTables } from '../sinks/dynamodb/tables.ts';
 import { deliveryStreamConfig } from '../sinks/firehose-sink.ts';
 import { DataApi } from '../sinks/redshift/data-api.ts';
@@ -214,11 +213,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   // The CLI's own clients (and anything else in this process) use the same endpoints.
   Object.assign(process.env, env);
 
-  const http1 = () => new NodeHttpHandler({ connectionTimeout: 3_000, requestTimeout: 30_000 });
   const kinesis = createKinesisClient({ region: REGION, endpoint: endpoints.kinesis });
-  const dynamodb = new DynamoDBClient({ region: REGION, endpoint: endpoints.dynamodb, credentials: CREDENTIALS, requestHandler: http1() });
-  const firehoseClient = new FirehoseClient({ region: REGION, endpoint: endpoints.firehose, credentials: CREDENTIALS, requestHandler: http1() });
-  const dataApi = new DataApi(new RedshiftDataClient({ region: REGION, endpoint: endpoints.redshiftData, credentials: CREDENTIALS, requestHandler: http1() }), { database: RESOURCE_NAMES.redshiftDatabase, workgroupName: 'local' });
+  const dynamodb = createClient('dynamodb', { region: REGION, endpoint: endpoints.dynamodb, credentials: CREDENTIALS });
+  const firehoseClient = createClient('firehose', { region: REGION, endpoint: endpoints.firehose, credentials: CREDENTIALS });
+  const dataApi = new DataApi(createClient('redshiftData', { region: REGION, endpoint: endpoints.redshiftData, credentials: CREDENTIALS }), { database: RESOURCE_NAMES.redshiftDatabase, workgroupName: 'local' });
 
   log('creating streams, tables and the Redshift schema…');
   await provision({ kinesis, dynamodb, firehose: firehoseClient, dataApi, shards: options.shards, dialect: 'postgres' });

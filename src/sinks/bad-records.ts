@@ -21,8 +21,7 @@
  *   update, so its next replay moves the count from where it really is.
  */
 import { createHash } from 'node:crypto';
-import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Config } from '../config.ts';
 import { decodeBatch } from '../decode/decode-batch.ts';
 import { SinkError } from '../errors.ts';
@@ -31,6 +30,7 @@ import { emit, type EmitHooks } from '../pipeline/emit.ts';
 import { processDecoded } from '../pipeline/process-batch.ts';
 import { positionKey } from '../position.ts';
 import type { BatchSource, ClassifiedRecord, DecodedRecord, Outcome, StreamKind } from '../types.ts';
+import { createClient } from './clients.ts';
 import { createSinks, type WorkerSinks } from './create-sinks.ts';
 import { DynamoBadRecordStore, type BadRecord } from './dynamodb/bad-record-store.ts';
 import { isConditionalCheckFailed } from './dynamodb/support.ts';
@@ -38,7 +38,7 @@ import { withRetry } from './retry.ts';
 
 /** Opens the bad-records store of a configuration. */
 export function openBadRecordStore(config: Config): DynamoBadRecordStore {
-  const client = new DynamoDBClient({ region: config.region, requestHandler: new NodeHttpHandler({ connectionTimeout: 3_000 }) });
+  const client = createClient('dynamodb', { region: config.region });
   return new DynamoBadRecordStore(client, config.tables.badRecords, { retentionDays: config.badRecordRetentionDays });
 }
 
@@ -97,7 +97,7 @@ export async function replayBadRecords(config: Config, filter: { streamName?: st
   }
   const out: ReplayResult = { replayed: 0, counted: 0, filtered: 0, duplicate: 0, rejected: 0 };
   const sinksByStream = new Map<StreamKind, WorkerSinks>();
-  const ddb = new DynamoDBClient({ region: config.region, requestHandler: new NodeHttpHandler({ connectionTimeout: 3_000 }) });
+  const ddb = createClient('dynamodb', { region: config.region });
   try {
     for (const records of groups.values()) {
       // Like the shard itself: one batch, in position order.

@@ -5,14 +5,14 @@
  * start. `--chaos` throttling is injected here as SDK middleware, as a real throttle would
  * reach the client.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { FirehoseClient } from '@aws-sdk/client-firehose';
-import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { FirehoseClient } from '@aws-sdk/client-firehose';
+import type { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import type { Config } from '../config.ts';
 import { MemoryDedupeStore } from '../dedupe/memory-dedupe-store.ts';
 import type { Sinks } from '../pipeline/emit.ts';
 import type { DedupeStore } from '../types.ts';
+import { createClient } from './clients.ts';
 import { DynamoBadRecordStore } from './dynamodb/bad-record-store.ts';
 import { DynamoDedupeStore } from './dynamodb/dedupe-store.ts';
 import { DynamoMetricStore } from './dynamodb/metric-store.ts';
@@ -58,14 +58,12 @@ export function injectThrottling(client: AnyClient, probability: number, random:
  * const { sinks, dedupeStore } = createSinks(loadConfig(), 'clickstream');
  */
 export function createSinks(config: Config, stream: 'clickstream' | 'transactions'): WorkerSinks {
-  // cacheMiddleware: resolve each command's middleware stack once, not on every request
-  // (measured: about a third of the client's CPU per DynamoDB call, which matters at one
-  // de-duplication put per record; docs/e2e-performance.md). Safe because every middleware
-  // (the chaos throttling below) is added before the first request and never after.
-  const common = { region: config.region, requestHandler: new NodeHttpHandler({ connectionTimeout: 3_000, requestTimeout: 30_000 }), cacheMiddleware: true };
-  const dynamodb = new DynamoDBClient(common);
-  const firehoseClient = new FirehoseClient(common);
-  const redshiftData = new RedshiftDataClient(common);
+  // The clients resolve each command's middleware stack once (`cacheMiddleware`): about a
+  // third of the client's CPU per DynamoDB call, which matters at one de-duplication put per
+  // record (docs/e2e-performance.md). The chaos throttling below is added before any call.
+  const dynamodb = createClient('dynamodb', { region: config.region });
+  const firehoseClient = createClient('firehose', { region: config.region });
+  const redshiftData = createClient('redshiftData', { region: config.region });
   for (const c of [dynamodb, firehoseClient, redshiftData]) injectThrottling(c as unknown as AnyClient, config.chaos.throttle);
   const retry = { attempts: config.sinkRetryAttempts };
 

@@ -3,10 +3,8 @@
  * the Data API, with clients built from the same configuration and environment as the
  * workers (so it works against the local stack and AWS alike).
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Config } from '../config.ts';
+import { createClient } from './clients.ts';
 import { DynamoMetricStore } from './dynamodb/metric-store.ts';
 import { DataApi } from './redshift/data-api.ts';
 
@@ -17,7 +15,7 @@ import { DataApi } from './redshift/data-api.ts';
  * const rows = await runQuery(req, createQuerySource(loadConfig(), 'redshift'));
  */
 export function createQuerySource(config: Config, kind: 'dynamodb' | 'redshift'): { kind: 'dynamodb'; store: DynamoMetricStore } | { kind: 'redshift'; api: DataApi } {
-  const common = { region: config.region, requestHandler: new NodeHttpHandler({ connectionTimeout: 3_000, requestTimeout: 60_000 }) };
-  if (kind === 'dynamodb') return { kind, store: new DynamoMetricStore(new DynamoDBClient(common), config.tables.metrics) };
-  return { kind, api: new DataApi(new RedshiftDataClient(common), config.redshift.target) };
+  const o = { region: config.region, requestTimeoutMs: 60_000 };
+  if (kind === 'dynamodb') return { kind, store: new DynamoMetricStore(createClient('dynamodb', o), config.tables.metrics) };
+  return { kind, api: new DataApi(createClient('redshiftData', o), config.redshift.target) };
 }
