@@ -18,6 +18,7 @@ import { deliveryStreamConfig } from '../sinks/firehose-sink.ts';
 import { DataApi } from '../sinks/redshift/data-api.ts';
 import { migrate } from '../sinks/redshift/migrations.ts';
 import type { StreamKind } from '../types.ts';
+import { startDynaliteProcess } from './dynalite-process.ts';
 import { startFirehoseServer } from './firehose/server.ts';
 import { DynamoCheckpointStore } from './poller/checkpoint-store.ts';
 import { FileFailureDestination } from './poller/on-failure.ts';
@@ -183,11 +184,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   log('starting kinesalite and dynalite…');
   const kinesalite = require('kinesalite')({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 100, ...(options.persistent ? { path: dir('kinesis') } : {}) }) as http.Server;
-  const dynalite = require('dynalite')({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.persistent ? { path: dir('dynamodb') } : {}) }) as http.Server;
   const kinesisUrl = await listen(kinesalite, options.ports[0] ?? 0);
   closers.push(() => new Promise((r) => kinesalite.close(r)));
-  const dynamoUrl = await listen(dynalite, options.ports[1] ?? 0);
-  closers.push(() => new Promise((r) => dynalite.close(r)));
+  // dynalite works in a process of its own: on the main thread it competes with everything.
+  const dynalite = await startDynaliteProcess(options.ports[1] ?? 0, options.persistent ? dir('dynamodb') : undefined);
+  const dynamoUrl = dynalite.url;
+  closers.push(() => dynalite.close());
 
   log(options.pgUrl ? `connecting to PostgreSQL at ${options.pgUrl.replace(/:[^:@/]*@/, ':***@')}…` : 'starting the embedded PostgreSQL (PGlite)…');
   const backend = options.pgUrl ? await createPostgresBackend(options.pgUrl) : await createPgliteBackend(options.persistent ? { dataDir: dir('pg') } : {});
