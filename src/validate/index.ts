@@ -38,8 +38,8 @@ import type { ValidClick, ValidTransaction } from '../types.ts';
 import { fail, invalidTimestamp, isObject, timeWindow, toMinor, typeName } from './rules.ts';
 import type { ValidateOptions, ValidationResult } from './rules.ts';
 import { currencyDigits } from '../schema/currencies.ts';
-import { CLICK_TYPES, clickstreamEventSchema } from '../schema/clickstream.ts';
-import { MAX_ITEMS, PAYMENT_METHODS, TRANSACTION_STATUSES, TRANSACTION_TYPES, transactionSchema } from '../schema/transaction.ts';
+import { CLICK_TYPES } from '../schema/clickstream.ts';
+import { MAX_ITEMS, PAYMENT_METHODS, TRANSACTION_STATUSES, TRANSACTION_TYPES } from '../schema/transaction.ts';
 import {
   codePointLength,
   hasLength,
