@@ -8,6 +8,7 @@
  * items `sk = "<posKey>#<n>"` (n = 1, 2, …) that `list` reassembles.
  */
 import {
+  BatchGetItemCommand,
   BatchWriteItemCommand,
   QueryCommand,
   ScanCommand,
@@ -91,16 +92,21 @@ export class DynamoBadRecordStore {
    * writing the same records again leaves one item per position. BatchWriteItem, 25 items
    * at a time; unprocessed items are retried with back-off, then `SinkError`.
    *
-   * Note: a rewrite replaces the item, so a record marked replayed and then written again
-   * by a replay of its batch loses its `replayedAt` (BatchWriteItem has no conditions).
+   * Positions already stored are skipped (one consistent BatchGetItem per 100 records
+   * first): BatchWriteItem has no conditions, and rewriting an item would wipe what a
+   * `bad-records replay` recorded on it (`replayedAt`, `replays`, a new reason) when Lambda
+   * retries the original batch later. Only this shard's batch, one at a time, creates its
+   * positions, so nothing can appear between the read and the write.
    *
    * @example
    * await store.put({ stream: 'clickstream', streamName: 'clickstream', shardId }, rejected);
    */
   async put(source: BatchSource, records: ClassifiedRecord[]): Promise<void> {
     const pk = `${source.streamName}#${source.shardId}`;
+    const stored = await this.existing(pk, records.map((r) => r.posKey), records[0]?.posKey);
     const items = new Map<string, Record<string, AttributeValue>>();
     for (const r of records) {
+      if (stored.has(r.posKey)) continue;
       const ttl = { N: String(Math.floor(r.arrivalMs / 1000) + this.retentionDays * 86_400) };
       const raw = r.rawBase64 ?? '';
       const parts = Math.max(1, Math.ceil(raw.length / RAW_CHUNK));
@@ -119,11 +125,13 @@ export class DynamoBadRecordStore {
         ttl,
       };
       if (parts > 1) main.parts = { N: String(parts) };
-      items.set(r.posKey, main);
+      // Continuation items first, the main item last: a stored main item (which `put`
+      // skips on a retry) then always has all its parts.
       for (let p = 1; p < parts; p++) {
         const sk = `${r.posKey}#${p}`;
         items.set(sk, { pk: { S: pk }, sk: { S: sk }, part: { N: String(p) }, raw: { S: raw.slice(p * RAW_CHUNK, (p + 1) * RAW_CHUNK) }, ttl });
       }
+      items.set(r.posKey, main);
     }
     const all = [...items.values()];
     for (let i = 0; i < all.length; i += BATCH) {
@@ -269,6 +277,30 @@ export class DynamoBadRecordStore {
       raw += chunks[p];
     }
     return raw;
+  }
+
+  /** The positions among `posKeys` that already have an item (consistent reads). */
+  private async existing(pk: string, posKeys: string[], firstPosKey: string | undefined): Promise<Set<string>> {
+    const found = new Set<string>();
+    const unique = [...new Set(posKeys)];
+    for (let i = 0; i < unique.length; i += 100) {
+      let keys: Record<string, AttributeValue>[] = unique.slice(i, i + 100).map((sk) => ({ pk: { S: pk }, sk: { S: sk } }));
+      for (let attempt = 1; keys.length > 0; attempt++) {
+        let out;
+        try {
+          out = await withRetry(
+            () => this.client.send(new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'sk' } } })),
+            this.retry,
+          );
+        } catch (err) {
+          throw new SinkError(SINK, `BatchGetItem failed after retries: ${(err as Error).message}`, firstPosKey, { cause: err });
+        }
+        for (const item of out.Responses?.[this.tableName] ?? []) if (item.sk?.S) found.add(item.sk.S);
+        keys = (out.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, AttributeValue>[];
+        if (keys.length > 0 && attempt >= (this.retry.attempts ?? 8)) throw new SinkError(SINK, `${keys.length} bad-record keys still unprocessed after ${attempt} BatchGetItem calls`, firstPosKey);
+      }
+    }
+    return found;
   }
 
   private async batchWrite(requests: WriteRequest[], firstPosKey: string | undefined): Promise<void> {
