@@ -135,6 +135,11 @@ function replaceEmails(text: string, replace: (address: string) => string): stri
   let out = '';
   let copied = 0; // text[0, copied) is already in `out`
   let floor = 0; // a local part starts at or after this index
+  // Where the run of local-part characters reaching `floor` began, or -1: a `%40` that was
+  // not an address is itself three local-part characters (`%40@example.com` is an
+  // address whose local part is `%40`), so a later look-back that reaches `floor` goes on
+  // from there without scanning the same characters again.
+  let carry = -1;
   let i = at < 0 ? pct : pct < 0 ? at : Math.min(at, pct);
   while (i >= 0 && i < n) {
     const len = atLength(text, i);
@@ -144,14 +149,17 @@ function replaceEmails(text: string, replace: (address: string) => string): stri
     }
     let start = i;
     while (start > floor && isLocalChar(text.charCodeAt(start - 1))) start--;
+    if (start === floor && carry >= 0) start = carry;
     const end = start < i ? domainEnd(text, i + len) : -1;
     if (end > 0) {
       out += text.slice(copied, start) + replace(text.slice(start, end));
       copied = end;
       floor = end;
+      carry = -1;
       i = end;
     } else {
       floor = i + len;
+      carry = len === 3 ? start : -1;
       i += len;
     }
     // jump to the next candidate

@@ -77,7 +77,10 @@ describe('redactEmails', () => {
       ['jöhn@exämple.de', '[email]'],
       ['「jane@example.com」', '「[email]」'],
       ['jane@@example.com', 'jane@@example.com'],
-      ['a%40b%40example.com', 'a%40[email]'],
+      // A `%40` that starts no address is part of the next one's local part.
+      ['a%40b%40example.com', '[email]'],
+      [' %40@a.aa ', ' [email] '],
+      ['%40%40@a.aa', '[email]'],
     ];
     for (const [text, expected] of cases) {
       // Act + Assert
@@ -137,7 +140,7 @@ describe('redactEmails', () => {
         // Assert
         expect(out).not.toContain(`@${email.split('@')[1]}`);
       }),
-      { numRuns: 2000 },
+      { numRuns: Number(process.env.PRIVACY_RUNS ?? 2000) },
     );
   });
 
