@@ -29,6 +29,20 @@ const ALL_OUTCOMES = [
   'unknown_currency',
 ];
 
+/**
+ * The outcomes the mutations reach, over a fixed sample: the check that every rule is
+ * exercised must not depend on the random seed of the equivalence run (at 4,000 random
+ * runs a rare outcome was missed about once in ten runs).
+ */
+function outcomesOf<T>(arb: fc.Arbitrary<unknown>, validate: (r: unknown) => ValidationResult<T>): string[] {
+  const seen = new Set<string>();
+  for (const record of fc.sample(arb, { numRuns: 20_000, seed: 20261123 })) {
+    const r = validate(record);
+    seen.add(r.ok ? 'ok' : r.reason);
+  }
+  return [...seen].sort();
+}
+
 /** The fast and the zod result agree: same ok, same value, same reason. */
 function expectSame<T>(fast: ValidationResult<T>, zod: ValidationResult<T>): void {
   if (fast.ok !== zod.ok || (!fast.ok && !zod.ok && fast.reason !== zod.reason)) {
@@ -69,8 +83,6 @@ describe('validateClick ≡ validateClickWithZod', () => {
   });
 
   it('agrees on records mutated field by field', () => {
-    // Prepare: count the outcomes, to show the mutations reach every rule
-    const seen = new Set<string>();
     fc.assert(
       fc.property(mutated(validClickArb, CLICK_PATHS), (record) => {
         // Act
@@ -78,11 +90,14 @@ describe('validateClick ≡ validateClickWithZod', () => {
         const zod = validateClickWithZod(record, ARRIVAL_MS, OPTIONS);
         // Assert
         expectSame(fast, zod);
-        seen.add(fast.ok ? 'ok' : fast.reason);
       }),
       { numRuns: 4000 },
     );
-    expect([...seen].sort()).toEqual(ALL_OUTCOMES);
+  });
+
+  it('mutates records into every outcome', () => {
+    // Act + Assert
+    expect(outcomesOf(mutated(validClickArb, CLICK_PATHS), (r) => validateClick(r, ARRIVAL_MS, OPTIONS))).toEqual(ALL_OUTCOMES);
   });
 
   it('agrees on values that are not records at all', () => {
@@ -126,8 +141,6 @@ describe('validateTransaction ≡ validateTransactionWithZod', () => {
   });
 
   it('agrees on records mutated field by field', () => {
-    // Prepare: count the outcomes, to show the mutations reach every rule
-    const seen = new Set<string>();
     fc.assert(
       fc.property(mutated(validTransactionArb, TRANSACTION_PATHS), (record) => {
         // Act
@@ -135,11 +148,14 @@ describe('validateTransaction ≡ validateTransactionWithZod', () => {
         const zod = validateTransactionWithZod(record, ARRIVAL_MS, OPTIONS);
         // Assert
         expectSame(fast, zod);
-        seen.add(fast.ok ? 'ok' : fast.reason);
       }),
       { numRuns: 4000 },
     );
-    expect([...seen].sort()).toEqual(ALL_OUTCOMES);
+  });
+
+  it('mutates records into every outcome', () => {
+    // Act + Assert
+    expect(outcomesOf(mutated(validTransactionArb, TRANSACTION_PATHS), (r) => validateTransaction(r, ARRIVAL_MS, OPTIONS))).toEqual(ALL_OUTCOMES);
   });
 
   it('agrees on values that are not records at all', () => {
