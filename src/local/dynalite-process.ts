@@ -1,5 +1,6 @@
 /**
- * Starts dynalite in a child process. The local stack is CPU-bound on one thread otherwise:
+ * Starts the local DynamoDB endpoint (dynalite plus `TransactWriteItems`,
+ * `src/local/dynamodb/server.ts`) in a child process. The local stack is CPU-bound on one thread otherwise:
  * kinesalite, PGlite, the endpoints and the pollers share the main event loop, and the
  * de-duplication's conditional put per record makes dynalite the busiest of them
  * (docs/e2e-performance.md). The child exits when its parent goes, however it goes.
@@ -9,10 +10,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.ts';
 
-const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'dynalite-child.cjs');
+const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'dynamodb', 'child.mjs');
 
 /**
- * Forks dynalite on `port` (0: any free port), persisting under `dataPath` when given.
+ * Forks the endpoint on `port` (0: any free port), persisting under `dataPath` when given.
  *
  * @example
  * const ddb = await startDynaliteProcess(0);

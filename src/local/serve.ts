@@ -2,7 +2,7 @@
  * The local stack as separate processes, for `docker-compose.yml` (one container each):
  *
  *   stream-metrics serve kinesis   [--port 4567] [--host H] [--data-dir D]   kinesalite
- *   stream-metrics serve dynamodb  [--port 4568] [--host H] [--data-dir D]   dynalite
+ *   stream-metrics serve dynamodb  [--port 4568] [--host H] [--data-dir D]   dynalite + TransactWriteItems
  *   stream-metrics serve endpoints [--firehose-port 4569] [--redshift-data-port 4570] [--pg-url URL] [--host H]
  *   stream-metrics worker --stream clickstream|transactions [--shards N] [--data-dir D]
  *
@@ -21,6 +21,7 @@ import { RESOURCE_NAMES } from '../settings.ts';
 import type { StreamKind } from '../types.ts';
 import { createClient } from '../sinks/clients.ts';
 import { DataApi } from '../sinks/redshift/data-api.ts';
+import { createLocalDynamo } from './dynamodb/server.ts';
 import { startFirehoseServer } from './firehose/server.ts';
 import { DynamoCheckpointStore } from './poller/checkpoint-store.ts';
 import { FileFailureDestination } from './poller/on-failure.ts';
@@ -84,7 +85,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   if (what === 'kinesis' || what === 'dynamodb') {
     const server = (what === 'kinesis'
       ? require('kinesalite')({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 100, ...(dataDir ? { path: dataDir } : {}) })
-      : require('dynalite')({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(dataDir ? { path: dataDir } : {}) })) as http.Server;
+      : createLocalDynamo(dataDir ? { path: dataDir } : {})) as http.Server;
     const url = await listen(server, port('--port', values.port, DEFAULT_PORTS[what]), values.host);
     process.stdout.write(`${what} listening on ${url}\n`);
     onSignals(() => new Promise((r) => server.close(() => r())));

@@ -209,6 +209,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     REDSHIFT_DIALECT: 'postgres',
     REDSHIFT_WORKGROUP: 'local',
     CHAOS: options.chaos,
+    // Locally the CPU is the limit, not the bill: 100 claims per request (config.ts).
+    DEDUPE_WRITES: 'transact',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     ...options.env,
   };

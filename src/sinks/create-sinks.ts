@@ -70,7 +70,7 @@ export function createSinks(config: Config, stream: 'clickstream' | 'transaction
   const metricStore = new DynamoMetricStore(dynamodb, config.tables.metrics, { ttlDays: config.metricTtlDays, retry });
   const badRecords = new DynamoBadRecordStore(dynamodb, config.tables.badRecords, { retentionDays: config.badRecordRetentionDays, retry });
   const mode = stream === 'clickstream' ? config.dedupe.clickstream : 'exact';
-  const dedupe = mode === 'exact' ? new DynamoDedupeStore(dynamodb, config.tables.dedupe, config.dedupe.horizonsMs, { retry }) : null;
+  const dedupe = mode === 'exact' ? new DynamoDedupeStore(dynamodb, config.tables.dedupe, config.dedupe.horizonsMs, { retry, writes: config.dedupe.writes }) : null;
   const dedupeStore: DedupeStore | null = dedupe ?? (mode === 'memory' ? new MemoryDedupeStore(config.dedupe.horizonsMs) : null);
   const dataApi = config.redshift.mirror ? new DataApi(redshiftData, config.redshift.target, { retry }) : null;
   const mirror = dataApi ? new RedshiftMetricMirror(dataApi, config.redshift.dialect) : null;

@@ -83,7 +83,9 @@ describe.each(BACKENDS)('soak on %s + PostgreSQL', (backendName) => {
       events: new FirehoseEventSink(firehoseClient, { clickstream: 'soak-clickstream', transactions: 'soak-transactions' }, { retry }),
       toEventRow,
     };
-    const dedupe = new DynamoDedupeStore(ddb, TABLES.dedupe, REF_OPTIONS.horizonsMs, { retry });
+    // As deployed: transactional claims where `up` runs them (dynalite), one put per claim
+    // where AWS runs them by default (DynamoDB Local stands in for AWS).
+    const dedupe = new DynamoDedupeStore(ddb, TABLES.dedupe, REF_OPTIONS.horizonsMs, { retry, writes: backendName === 'dynalite' ? 'transact' : 'single' });
     const deadline = Date.now() + 150_000;
     // Act
     const { invocations } = await runLikeLambda(records, sinks, { clickstream: dedupe, transactions: dedupe }, { crash: 0.04, random, maxBatch: 80 });

