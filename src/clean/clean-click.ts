@@ -90,34 +90,76 @@ function ipPrefixOf(ip: string | undefined): string | null {
  */
 export function cleanClick(input: ValidClick): CleanClick {
   const page = input.page;
-  const url = pageUrlOf(page.url);
+  return cleanClickParts(
+    input.eventId,
+    input.type,
+    input.occurredAtMs,
+    input.sessionId,
+    input.anonymousId,
+    input.userId,
+    page.url,
+    page.referrer,
+    page.title,
+    input.search?.query,
+    input.product,
+    input.userAgent,
+    input.ip,
+    input.country,
+  );
+}
+
+/**
+ * {@link cleanClick} from the validated fields one by one, for the pipeline's one-pass
+ * classification (`src/pipeline/classify.ts`), which reads them straight from the parsed
+ * event instead of building a {@link ValidClick} first. Both build the record here, so
+ * they cannot clean differently.
+ *
+ * @example
+ * const c = cleanClickParts('e1', 'page_view', 1714564800000, 's1', 'a1', null,
+ *   'https://shop.example.com/cart', undefined, undefined, undefined, undefined, undefined, '203.0.113.7', 'de');
+ * // c.page === 'shop.example.com/cart', c.ipPrefix === '203.0.113.0/24', c.country === 'DE'
+ */
+export function cleanClickParts(
+  eventId: string,
+  type: CleanClick['type'],
+  occurredAtMs: number,
+  sessionId: string,
+  anonymousId: string,
+  userId: string | null,
+  pageUrl: string,
+  referrer: string | undefined,
+  title: string | undefined,
+  searchQuery: string | undefined,
+  p: ValidClick['product'] | undefined,
+  userAgent: string | undefined,
+  ip: string | undefined,
+  country: string | undefined,
+): CleanClick {
+  const url = pageUrlOf(pageUrl);
   const pageHost = url?.host ?? '';
-  const ua = userAgentOf(input.userAgent);
-  const p = input.product;
+  const ua = userAgentOf(userAgent);
   return {
     kind: 'clickstream',
-    eventId: input.eventId,
-    type: input.type,
-    occurredAtMs: input.occurredAtMs,
-    sessionId: idOf(input.sessionId) ?? '',
-    anonymousId: idOf(input.anonymousId) ?? '',
-    userId: idOf(input.userId),
+    eventId,
+    type,
+    occurredAtMs,
+    sessionId: idOf(sessionId) ?? '',
+    anonymousId: idOf(anonymousId) ?? '',
+    userId: idOf(userId),
     // Validation admits only URLs the parser reads as http(s): the fallback is defensive.
     page: url?.page ?? '',
     pageHost,
     pageUrl: url?.url ?? '',
-    referrerHost: referrerHostFor(page.referrer, pageHost),
+    referrerHost: referrerHostFor(referrer, pageHost),
     utmSource: url?.utmSource ?? null,
     utmMedium: url?.utmMedium ?? null,
     utmCampaign: url?.utmCampaign ?? null,
-    title: titleOf(page.title),
-    searchQuery: cleanFreeText(input.search?.query, CAPS.searchQuery),
-    product: p
-      ? { sku: cleanId(p.sku, CAPS.shortId) ?? '', quantity: p.quantity, priceMinor: p.priceMinor, currency: p.currency }
-      : null,
+    title: titleOf(title),
+    searchQuery: cleanFreeText(searchQuery, CAPS.searchQuery),
+    product: p ? { sku: cleanId(p.sku, CAPS.shortId) ?? '', quantity: p.quantity, priceMinor: p.priceMinor, currency: p.currency } : null,
     device: ua.device,
-    country: normalizeCountry(input.country),
-    ipPrefix: ipPrefixOf(input.ip),
+    country: normalizeCountry(country),
+    ipPrefix: ipPrefixOf(ip),
     userAgent: ua.userAgent,
   };
 }

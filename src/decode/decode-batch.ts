@@ -82,6 +82,7 @@ export function decodeEach(records: readonly KinesisRecordInput[], shardId: stri
     lastArrivalMs: 0,
     lastTimestamp: Number.NaN,
     place: { seq: '', digits: '', arrivalMs: 0, problem: null, syntheticSub: 0 },
+    scratch: Buffer.allocUnsafeSlow(SCRATCH_BYTES),
   };
   // What one Kinesis record yields (several user records for a KPL aggregate), handed on
   // only once the whole record decoded without a surprise.
@@ -117,6 +118,8 @@ interface BatchState {
    * while that record is decoded (its fields are copied out), so one object serves the batch.
    */
   place: RecordPlace;
+  /** where base64 is decoded (see `decodeRecord`); replaced by a larger one when needed */
+  scratch: Buffer;
 }
 
 /** Position and arrival of one Kinesis record; `problem` is set when the record had none. */
@@ -158,23 +161,28 @@ function decodeRecord(rec: KinesisRecordInput | null | undefined, state: BatchSt
     out.push(reject(state.shardId, place, data, len, 'invalid_base64', 'not base64: character outside the standard alphabet'));
     return;
   }
-  const buf = Buffer.from(data, 'base64');
   const pad = len === 0 ? 0 : data.charCodeAt(len - 1) !== 61 ? 0 : data.charCodeAt(len - 2) !== 61 ? 1 : 2;
-  if (buf.length !== (len >> 2) * 3 - pad) {
+  const expected = (len >> 2) * 3 - pad;
+  // Decoded into the batch's scratch buffer, not a new Buffer per record: a record's bytes
+  // are only read until its text exists. The write is capped at `expected` bytes, as
+  // `Buffer.from` caps it at the same predicted length, so both accept the same inputs.
+  const buf = scratchFor(state, expected);
+  const size = buf.write(data, 0, expected, 'base64');
+  if (size !== expected) {
     out.push(reject(state.shardId, place, data, len, 'invalid_base64', 'not base64: character outside the alphabet, whitespace or misplaced padding'));
     return;
   }
 
-  const size = buf.length;
   if (size >= 4 && buf[0] === 0xf3 && buf[1] === 0x89 && buf[2] === 0x9a && buf[3] === 0xc2) {
-    decodeAggregate(buf, data, place, state, out);
+    // The aggregate's user records are views of its bytes: they get their own copy.
+    decodeAggregate(Buffer.from(buf.subarray(0, size)), data, place, state, out);
     return;
   }
   if (size > state.maxBytes) {
     out.push(reject(state.shardId, place, data, size, 'too_large', `record is ${size} bytes, over the limit of ${state.maxBytes}`));
     return;
   }
-  const text = utf8(buf);
+  const text = utf8(buf, size);
   if (text === null) {
     out.push(reject(state.shardId, place, data, size, 'invalid_utf8', 'data is not valid UTF-8'));
     return;
@@ -203,7 +211,7 @@ function decodeAggregate(bytes: Buffer, data: string, place: RecordPlace, state:
     if (size > state.maxBytes) {
       out.push(reject(state.shardId, place, raw, size, 'too_large', `record is ${size} bytes, over the limit of ${state.maxBytes}`, sub));
     } else {
-      const text = utf8(buf);
+      const text = utf8(buf, size);
       if (text === null) out.push(reject(state.shardId, place, raw, size, 'invalid_utf8', 'data is not valid UTF-8', sub));
       else pushParsed(text, raw, size, place, sub, state, out);
     }
@@ -216,10 +224,19 @@ function decodeAggregate(bytes: Buffer, data: string, place: RecordPlace, state:
  * only when a replacement character shows up skips the validation pass for almost every
  * record (invalid sequences always decode to U+FFFD; a literal U+FFFD is rare and valid).
  */
-function utf8(buf: Buffer): string | null {
-  const text = buf.toString('utf8');
-  if (text.indexOf('\uFFFD') !== -1 && !isUtf8(buf)) return null;
+function utf8(buf: Buffer, size: number): string | null {
+  const text = buf.toString('utf8', 0, size);
+  if (text.indexOf('\uFFFD') !== -1 && !isUtf8(buf.subarray(0, size))) return null;
   return text;
+}
+
+/** Initial size of a batch's scratch buffer; it grows to the largest record decoded. */
+const SCRATCH_BYTES = 16 * 1024;
+
+/** The batch's scratch buffer, at least `size` bytes long. */
+function scratchFor(state: BatchState, size: number): Buffer {
+  if (state.scratch.length < size) state.scratch = Buffer.allocUnsafeSlow(Math.max(size, state.scratch.length * 2));
+  return state.scratch;
 }
 
 function pushParsed(text: string, raw: string, size: number, place: RecordPlace, sub: number, state: BatchState, out: DecodedRecord[]): void {

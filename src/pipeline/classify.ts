@@ -3,12 +3,18 @@
  * both is a *candidate* that de-duplication turns into counted or duplicate. Cleaning
  * (SPEC §3) happens here too, for candidates only: filtered records are not stored.
  */
-import { cleanClick } from '../clean/clean-click.ts';
+import { cleanClick, cleanClickParts } from '../clean/clean-click.ts';
 import { cleanTransaction } from '../clean/clean-transaction.ts';
+import { parseIp } from '../clean/ip.ts';
 import type { CidrMatcher } from '../filter/cidr.ts';
+import { isBotUserAgent } from '../filter/bot.ts';
 import { filterReason } from '../filter/filter.ts';
-import type { ClassifiedRecord, CleanRecord, DecodedRecord, Outcome, StreamKind } from '../types.ts';
+import { CLICK_TYPES } from '../schema/clickstream.ts';
+import { currencyDigits } from '../schema/currencies.ts';
+import { hasLength, isDecimalText, isHttpUrl, isIdText, occurredAtMs } from '../schema/primitives.ts';
+import type { ClassifiedRecord, CleanClick, CleanRecord, DecodedRecord, FilterReason, Outcome, StreamKind, ValidClick } from '../types.ts';
 import { validateClick, validateTransaction, type ValidateOptions } from '../validate/index.ts';
+import { toMinor } from '../validate/rules.ts';
 
 export interface ClassifyOptions {
   validate: ValidateOptions;
@@ -33,11 +39,33 @@ function record(
  * Classifies one decoded record. Candidates come back with `outcome: 'counted'` and a
  * `dedupeKey`; de-duplication may still turn them into duplicates.
  *
+ * A clickstream event that is valid goes through {@link classifyValidClick}, one pass over
+ * the parsed object; any other record takes the path of {@link classifyReference}, which
+ * decides (and words) every rejection.
+ *
  * @example
  * const r = classify('clickstream', decoded, { validate: { allowedLatenessMs, futureToleranceMs }, internalCidrs });
  * if (r.outcome === 'rejected') console.log(r.reason);
  */
 export function classify(stream: StreamKind, d: DecodedRecord, options: ClassifyOptions): ClassifiedRecord {
+  if (stream === 'clickstream' && !d.reject) {
+    const r = classifyValidClick(d, options);
+    if (r !== null) return r;
+  }
+  return classifyReference(stream, d, options);
+}
+
+/**
+ * Classification as the steps read in the spec: validate ({@link validateClick},
+ * {@link validateTransaction}), filter ({@link filterReason}), clean ({@link cleanClick},
+ * {@link cleanTransaction}). The reference `classify` is property-tested against
+ * (`test/pipeline/classify.test.ts`).
+ *
+ * @example
+ * const r = classifyReference('transactions', decoded, options);
+ * if (r.outcome === 'counted') console.log(r.dedupeKey); // 't1|purchase|completed'
+ */
+export function classifyReference(stream: StreamKind, d: DecodedRecord, options: ClassifyOptions): ClassifiedRecord {
   if (d.reject) return record(d, 'rejected', d.reject, d.detail ?? d.reject, undefined, undefined, d.rawBase64);
   if (stream === 'clickstream') {
     const v = validateClick(d.value, d.arrivalMs, options.validate);
@@ -52,4 +80,126 @@ export function classify(stream: StreamKind, d: DecodedRecord, options: Classify
   const dedupeKey = `${v.value.transactionId}|${v.value.type}|${v.value.status}`;
   if (filtered) return record(d, 'filtered', filtered, undefined, dedupeKey, undefined, undefined);
   return record(d, 'counted', null, undefined, dedupeKey, cleanTransaction(v.value), undefined);
+}
+
+const CLICK_TYPE_SET: ReadonlySet<string> = new Set(CLICK_TYPES);
+/** Scratch for `parseIp` (its groups are not needed here). */
+const ipGroups = new Uint16Array(8);
+
+/**
+ * A valid clickstream event, classified in one pass over the parsed object: the checks of
+ * {@link validateClick}, the rules of {@link filterReason} and the cleaning of
+ * {@link cleanClick}, without the intermediate `ValidClick`, its page object and result
+ * (this runs once per record, and what it allocates decides how often the garbage
+ * collector runs). Returns null as soon as any check fails: the record then takes the
+ * reference path, which finds the same failure and words its detail, so rejections have
+ * exactly one implementation.
+ *
+ * @example
+ * const r = classifyValidClick(decoded, options) ?? classifyReference('clickstream', decoded, options);
+ */
+export function classifyValidClick(d: DecodedRecord, options: ClassifyOptions): ClassifiedRecord | null {
+  const v = d.value;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
+  const e = v as Record<string, unknown>;
+  // 1. schema, the checks of `validateClick` in its order (any failure → null)
+  const eventId = e.eventId;
+  if (typeof eventId !== 'string' || !isIdText(eventId, 64)) return null;
+  const type = e.type;
+  if (typeof type !== 'string' || !CLICK_TYPE_SET.has(type)) return null;
+  const occurredAt = e.occurredAt;
+  if (typeof occurredAt !== 'string' && typeof occurredAt !== 'number') return null;
+  const sessionId = e.sessionId;
+  if (typeof sessionId !== 'string' || !hasLength(sessionId, 1, 128)) return null;
+  const anonymousId = e.anonymousId;
+  if (typeof anonymousId !== 'string' || !hasLength(anonymousId, 1, 128)) return null;
+  const userId = e.userId;
+  if (userId !== null && userId !== undefined && (typeof userId !== 'string' || !hasLength(userId, 1, 128))) return null;
+  const page = e.page;
+  if (typeof page !== 'object' || page === null || Array.isArray(page)) return null;
+  const url = (page as Record<string, unknown>).url;
+  if (typeof url !== 'string' || !hasLength(url, 0, 2048)) return null;
+  const referrer = (page as Record<string, unknown>).referrer;
+  if (referrer !== undefined && typeof referrer !== 'string') return null;
+  const title = (page as Record<string, unknown>).title;
+  if (title !== undefined && typeof title !== 'string') return null;
+  const userAgent = e.userAgent;
+  if (userAgent !== undefined && (typeof userAgent !== 'string' || !hasLength(userAgent, 0, 1024))) return null;
+  const ip = e.ip;
+  if (ip !== undefined && typeof ip !== 'string') return null;
+  const country = e.country;
+  if (country !== undefined && typeof country !== 'string') return null;
+  const test = e.test;
+  if (test !== undefined && typeof test !== 'boolean') return null;
+  const prod = e.product;
+  if (prod !== undefined || type === 'add_to_cart' || type === 'remove_from_cart') {
+    if (!isValidProduct(prod)) return null;
+  }
+  const srch = e.search;
+  let query: string | undefined;
+  if (srch !== undefined || type === 'search') {
+    if (typeof srch !== 'object' || srch === null || Array.isArray(srch)) return null;
+    const q = (srch as Record<string, unknown>).query;
+    if (typeof q !== 'string') return null;
+    query = q;
+  }
+  if (!isHttpUrl(url)) return null;
+  if (ip !== undefined && parseIp(ip, ipGroups) === 0) return null;
+  // 2. timestamp
+  const ms = occurredAtMs(occurredAt);
+  if (Number.isNaN(ms)) return null;
+  // 3–5. money
+  let product: ValidClick['product'];
+  if (prod !== undefined) {
+    const p = prod as { sku: string; quantity: number; price: string | number; currency: string };
+    const digits = currencyDigits(p.currency);
+    if (digits === undefined) return null;
+    const currency = p.currency.toUpperCase();
+    const priceMinor = toMinor('product.price', p.price, currency, digits);
+    if (typeof priceMinor !== 'number') return null;
+    product = { sku: p.sku, quantity: p.quantity, priceMinor, currency };
+  }
+  // 6–7. time window (`timeWindow`, without building the failure)
+  const { futureToleranceMs, allowedLatenessMs } = options.validate;
+  if (ms - d.arrivalMs > futureToleranceMs || d.arrivalMs - ms > allowedLatenessMs) return null;
+
+  // Filters, in the order of `filterReason`.
+  let filtered: FilterReason | null = null;
+  if (test === true) filtered = 'test';
+  else if (userAgent !== undefined && isBotUserAgent(userAgent)) filtered = 'bot';
+  else if (ip !== undefined && options.internalCidrs.size > 0 && options.internalCidrs.contains(ip)) filtered = 'internal_ip';
+  if (filtered !== null) return record(d, 'filtered', filtered, undefined, eventId, undefined, undefined);
+
+  const clean = cleanClickParts(
+    eventId,
+    type as CleanClick['type'],
+    ms,
+    sessionId,
+    anonymousId,
+    (userId as string | null | undefined) ?? null,
+    url,
+    referrer,
+    title,
+    query,
+    product,
+    userAgent,
+    ip,
+    country,
+  );
+  return record(d, 'counted', null, undefined, eventId, clean, undefined);
+}
+
+/** The product rules of `validateClick` (schema part; currency and price come later). */
+function isValidProduct(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const p = v as Record<string, unknown>;
+  const sku = p.sku;
+  if (typeof sku !== 'string' || !hasLength(sku, 1, 64)) return false;
+  const quantity = p.quantity;
+  if (typeof quantity !== 'number' || !Number.isSafeInteger(quantity) || quantity < 1) return false;
+  const price = p.price;
+  if (typeof price === 'string') {
+    if (!isDecimalText(price)) return false;
+  } else if (typeof price !== 'number' || !Number.isFinite(price) || price < 0) return false;
+  return typeof p.currency === 'string';
 }
