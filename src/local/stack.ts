@@ -19,14 +19,12 @@ import { DataApi } from '../sinks/redshift/data-api.ts';
 import { migrate } from '../sinks/redshift/migrations.ts';
 import type { StreamKind } from '../types.ts';
 import { startDynaliteProcess } from './dynalite-process.ts';
-import { startFirehoseServer } from './firehose/server.ts';
+import { startEndpointsThread } from './endpoints-thread.ts';
 import { DynamoCheckpointStore } from './poller/checkpoint-store.ts';
 import { FileFailureDestination } from './poller/on-failure.ts';
 import { workerInvoker } from './poller/invoker.ts';
 import { KinesisPoller } from './poller/poller.ts';
 import { createKinesisClient, produce } from './producer.ts';
-import { startRedshiftDataServer } from './redshift-data/server.ts';
-import { createPgliteBackend, createPostgresBackend, type SqlBackend } from './sql-backend.ts';
 
 const require = createRequire(import.meta.url);
 const REGION = 'us-east-1';
@@ -59,7 +57,6 @@ export interface Stack {
   env: Record<string, string>;
   kinesis: KinesisClient;
   pollers: Record<StreamKind, KinesisPoller>;
-  backend: SqlBackend;
   failures: FileFailureDestination;
   startProducer(rate: number): void;
   startDashboard(out: NodeJS.WriteStream): void;
@@ -192,11 +189,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   closers.push(() => dynalite.close());
 
   log(options.pgUrl ? `connecting to PostgreSQL at ${options.pgUrl.replace(/:[^:@/]*@/, ':***@')}…` : 'starting the embedded PostgreSQL (PGlite)…');
-  const backend = options.pgUrl ? await createPostgresBackend(options.pgUrl) : await createPgliteBackend(options.persistent ? { dataDir: dir('pg') } : {});
-  const firehose = await startFirehoseServer({ backend, port: options.ports[2] ?? 0, flushIntervalMs: 1_000 });
-  const redshiftData = await startRedshiftDataServer({ backend, port: options.ports[3] ?? 0 });
-  closers.push(() => firehose.close(), () => redshiftData.close());
-  const endpoints = { kinesis: kinesisUrl, dynamodb: dynamoUrl, firehose: firehose.url, redshiftData: redshiftData.url };
+  // The backend and its two endpoints work in a thread of their own (endpoints-thread.ts).
+  const sqlEndpoints = await startEndpointsThread({
+    ...(options.pgUrl ? { pgUrl: options.pgUrl } : options.persistent ? { pgDataDir: dir('pg') } : {}),
+    firehosePort: options.ports[2] ?? 0,
+    redshiftDataPort: options.ports[3] ?? 0,
+    flushIntervalMs: 1_000,
+  });
+  closers.push(() => sqlEndpoints.close());
+  const endpoints = { kinesis: kinesisUrl, dynamodb: dynamoUrl, firehose: sqlEndpoints.firehose, redshiftData: sqlEndpoints.redshiftData };
 
   const env: Record<string, string> = {
     AWS_REGION: REGION,
@@ -245,7 +246,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     env,
     kinesis,
     pollers,
-    backend,
     failures,
     startProducer(rate: number) {
       const state = { stop: false, done: Promise.resolve() as Promise<unknown> };
@@ -274,7 +274,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       await Promise.all(Object.values(pollers).map((p) => p.idle()));
     },
     async flush() {
-      await firehose.flush();
+      await sqlEndpoints.flush();
     },
     async stop() {
       if (dashboard) clearInterval(dashboard);
@@ -283,9 +283,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         await producing.done;
       }
       await Promise.all(Object.values(pollers).map((p) => p.stop()));
-      await firehose.flush().catch(() => {});
+      await sqlEndpoints.flush().catch(() => {});
       for (const close of closers.reverse()) await close().catch(() => {});
-      await backend.close().catch(() => {});
       kinesis.destroy();
       dynamodb.destroy();
       firehoseClient.destroy();

@@ -2,11 +2,16 @@
  * Emit: a processed batch → the sinks, and the `batchItemFailures` that make Lambda (or the
  * local poller) retry exactly what is not durable yet.
  *
- * Order matters. Bad records first (they must be kept before the batch commits), then the
- * metric store (idempotent per item through high-water marks), then the Redshift mirror
- * (absolute values with versions: a replay changes nothing) and last the cleaned events
- * (at least once, keyed by event id). When a sink gives up, the batch fails from the lowest
- * position whose effect is not durable; everything before it is safe to skip.
+ * Three independent branches run at once, because each sink is idempotent on its own and
+ * the batch commits only after all three settled: the bad records (kept before the batch
+ * commits); the metric store (counters and sketches at once, idempotent per item through
+ * high-water marks) followed by the Redshift mirror, which needs the values the store
+ * returns (absolute values with versions: a replay changes nothing); and the cleaned events
+ * (at least once, keyed by event id). Running them one after another cost the sum of their
+ * round trips on every batch (docs/e2e-performance.md). When a sink gives up, the batch
+ * fails from the lowest position whose effect is not durable; everything before it is safe
+ * to skip. A crash injected between steps (`--chaos`) fails the batch once every branch has
+ * settled, like a crash after some of the writes landed.
  */
 import { decodeCell, findMetric } from '../metrics/catalog.ts';
 import type { BatchResult, BatchSource, ClassifiedRecord, CounterItemDelta, CounterRow, SketchItemDelta, SketchKind, SketchRow, StreamKind } from '../types.ts';
@@ -74,62 +79,81 @@ export async function emit(
   };
   const mirrored = { counters: 0, sketches: 0 };
 
-  if (sinks.badRecords && result.rejected.length > 0) {
-    try {
-      await sinks.badRecords.put(source, result.rejected);
-    } catch (err) {
-      failAt(result.rejected[0]!.posKey, err);
-    }
-  }
-  await hooks.between?.('bad-records');
-
-  const counters = await sinks.metrics.applyCounters(writerId, result.counters, recompute.counter);
-  for (const f of counters.failed) failAt(f.delta.firstPos, f.error);
-  await hooks.between?.('counters');
-  const sketches = await sinks.metrics.applySketches(writerId, result.sketches, recompute.sketch);
-  for (const f of sketches.failed) failAt(f.delta.firstPos, f.error);
-  await hooks.between?.('sketches');
-
-  if (sinks.mirror) {
-    const counterRows: CounterRow[] = [];
-    for (const a of counters.applied) {
-      for (const [cell, value] of a.values) {
-        const { metric, dims } = decodeCell(cell);
-        counterRows.push({ metric, dims, windowStart: a.delta.windowStart, value, version: a.version });
-      }
-    }
-    const sketchRows: SketchRow[] = [];
-    for (const a of sketches.applied) {
-      for (const [cell, bytes] of a.values) {
-        const { metric, dims } = decodeCell(cell);
-        const kind = (findMetric(metric)?.kind ?? 'hll') as SketchKind;
-        sketchRows.push({ metric, dims, windowStart: a.delta.windowStart, shardId: writerId, kind, sketch: Buffer.from(bytes).toString('base64'), version: a.version });
-      }
-    }
-    if (counterRows.length + sketchRows.length > 0) {
+  const badRecords = async (): Promise<void> => {
+    if (sinks.badRecords && result.rejected.length > 0) {
       try {
-        await sinks.mirror.load(counterRows, sketchRows);
-        mirrored.counters = counterRows.length;
-        mirrored.sketches = sketchRows.length;
+        await sinks.badRecords.put(source, result.rejected);
       } catch (err) {
-        // The mirror holds absolute values of the items this batch touched: retrying the
-        // whole batch re-derives them (the store's replay path returns current values).
-        failAt(firstPos, err);
+        failAt(result.rejected[0]!.posKey, err);
       }
     }
-  }
-  await hooks.between?.('mirror');
+    await hooks.between?.('bad-records');
+  };
 
-  if (sinks.events) {
-    const counted = result.records.filter((r) => r.outcome === 'counted');
-    if (counted.length > 0) {
-      try {
-        await sinks.events.send(source.stream, counted.map((r) => sinks.toEventRow(r, source)));
-      } catch (err) {
-        failAt(counted[0]!.posKey, err);
+  const metrics = async (): Promise<void> => {
+    // Both settle before a crash between them propagates: nothing is left in flight.
+    const [counterOutcome, sketchOutcome] = await Promise.allSettled([
+      sinks.metrics.applyCounters(writerId, result.counters, recompute.counter).then(async (out) => {
+        for (const f of out.failed) failAt(f.delta.firstPos, f.error);
+        await hooks.between?.('counters');
+        return out;
+      }),
+      sinks.metrics.applySketches(writerId, result.sketches, recompute.sketch).then(async (out) => {
+        for (const f of out.failed) failAt(f.delta.firstPos, f.error);
+        await hooks.between?.('sketches');
+        return out;
+      }),
+    ]);
+    if (counterOutcome.status === 'rejected') throw counterOutcome.reason;
+    if (sketchOutcome.status === 'rejected') throw sketchOutcome.reason;
+    const counters = counterOutcome.value;
+    const sketches = sketchOutcome.value;
+    if (sinks.mirror) {
+      const counterRows: CounterRow[] = [];
+      for (const a of counters.applied) {
+        for (const [cell, value] of a.values) {
+          const { metric, dims } = decodeCell(cell);
+          counterRows.push({ metric, dims, windowStart: a.delta.windowStart, value, version: a.version });
+        }
+      }
+      const sketchRows: SketchRow[] = [];
+      for (const a of sketches.applied) {
+        for (const [cell, bytes] of a.values) {
+          const { metric, dims } = decodeCell(cell);
+          const kind = (findMetric(metric)?.kind ?? 'hll') as SketchKind;
+          sketchRows.push({ metric, dims, windowStart: a.delta.windowStart, shardId: writerId, kind, sketch: Buffer.from(bytes).toString('base64'), version: a.version });
+        }
+      }
+      if (counterRows.length + sketchRows.length > 0) {
+        try {
+          await sinks.mirror.load(counterRows, sketchRows);
+          mirrored.counters = counterRows.length;
+          mirrored.sketches = sketchRows.length;
+        } catch (err) {
+          // The mirror holds absolute values of the items this batch touched: retrying the
+          // whole batch re-derives them (the store's replay path returns current values).
+          failAt(firstPos, err);
+        }
       }
     }
-  }
-  await hooks.between?.('events');
+    await hooks.between?.('mirror');
+  };
+
+  const events = async (): Promise<void> => {
+    if (sinks.events) {
+      const counted = result.records.filter((r) => r.outcome === 'counted');
+      if (counted.length > 0) {
+        try {
+          await sinks.events.send(source.stream, counted.map((r) => sinks.toEventRow(r, source)));
+        } catch (err) {
+          failAt(counted[0]!.posKey, err);
+        }
+      }
+    }
+    await hooks.between?.('events');
+  };
+
+  const settled = await Promise.allSettled([badRecords(), metrics(), events()]);
+  for (const s of settled) if (s.status === 'rejected') throw s.reason;
   return { failedFrom, errors, mirrored };
 }
