@@ -57,6 +57,8 @@ export interface ActionValidation {
 
 export interface Validations {
   checkTypes(data: object, types: object): Record<string, unknown>;
+  /** a message when the attribute value is not valid, else undefined */
+  validateAttributeValue(value: unknown): string | undefined;
   checkValidations(data: object, types: object, custom: ActionValidation['custom'], store: Store): void;
 }
 

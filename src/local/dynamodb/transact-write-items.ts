@@ -50,6 +50,8 @@ interface Operation {
   kind: Kind;
   /** the operation's request, as dynalite validated it (`_condition` parsed) */
   data: Record<string, unknown> & { TableName: string };
+  /** when `_condition` is a shared parse: its value slots and this operation's values */
+  slots?: { slots: Record<string, Record<string, unknown>>; values: Record<string, Record<string, unknown>> };
   returnOld: boolean;
   table: TableDescription;
   itemDb: ItemDb;
@@ -92,9 +94,10 @@ async function prepare(store: Store, entry: unknown, index: number): Promise<Ope
   }
   const rules: ActionValidation = kind === 'Put' ? putItemValidation : deleteItemValidation;
   let data: Record<string, unknown>;
+  let slots: Operation['slots'];
   try {
     data = validations.checkTypes(raw, rules.types);
-    validations.checkValidations(data, rules.types, rules.custom, store);
+    slots = validateWithSharedCondition(data, rules, store);
   } catch (err) {
     throw asApiError(err as DynaliteError);
   }
@@ -114,7 +117,75 @@ async function prepare(store: Store, entry: unknown, index: number): Promise<Ope
     itemDb: store.getItemDb(tableName),
     key: dynaliteDb.createKey(keyed, table),
     ...(kind === 'Put' ? { item: data.Item as AttributeMap } : {}),
+    ...(slots ? { slots } : {}),
   };
+}
+
+interface SharedCondition {
+  condition: unknown;
+  slots: Record<string, Record<string, unknown>>;
+}
+
+/**
+ * Parsed condition expressions, by expression, names and value names and types. dynalite
+ * parses the condition of every item (a PEG parser: most of its CPU per item), and the
+ * 100 claims of a de-duplication transaction all carry the same expression with different
+ * values. The parse holds the value objects it was given by reference, so each entry is
+ * parsed against *slots*, which are filled with an operation's own values right before its
+ * condition is evaluated (synchronously, so no other evaluation sees them).
+ */
+const conditions = new Map<string, SharedCondition>();
+const MAX_CONDITIONS = 1_000;
+
+function conditionKey(data: Record<string, unknown>): string | undefined {
+  if (typeof data.ConditionExpression !== 'string') return undefined;
+  const values = (data.ExpressionAttributeValues ?? {}) as Record<string, Record<string, unknown>>;
+  const shapes = Object.keys(values)
+    .sort()
+    .map((k) => `${k}=${Object.keys(values[k] ?? {}).join(',')}`);
+  return JSON.stringify([data.ConditionExpression, data.ExpressionAttributeNames ?? null, shapes]);
+}
+
+/**
+ * dynalite's validation of one operation, with the condition parsed once per shape (see
+ * `conditions`); every other rule (types, item size, attribute values) runs for each.
+ */
+function validateWithSharedCondition(data: Record<string, unknown>, rules: ActionValidation, store: Store): Operation['slots'] {
+  const key = conditionKey(data);
+  const shared = key === undefined ? undefined : conditions.get(key);
+  if (key === undefined || !shared) {
+    const values = data.ExpressionAttributeValues as Record<string, Record<string, unknown>> | undefined;
+    const slots = values ? structuredClone(values) : undefined;
+    if (slots) data.ExpressionAttributeValues = slots;
+    validations.checkValidations(data, rules.types, rules.custom, store);
+    if (key === undefined || !slots) return undefined;
+    if (conditions.size >= MAX_CONDITIONS) conditions.clear();
+    conditions.set(key, { condition: data._condition, slots });
+    return { slots, values: values! };
+  }
+  const values = data.ExpressionAttributeValues as Record<string, Record<string, unknown>>;
+  const rest = { ...data };
+  delete rest.ConditionExpression;
+  delete rest.ExpressionAttributeNames;
+  delete rest.ExpressionAttributeValues;
+  validations.checkValidations(rest, rules.types, rules.custom, store);
+  for (const [name, value] of Object.entries(values)) {
+    const msg = validations.validateAttributeValue(value);
+    if (msg) throw new DynamoApiError(400, { __type: 'com.amazon.coral.validate#ValidationException', message: `ExpressionAttributeValues contains invalid value: ${msg} for key ${name}` });
+  }
+  data._condition = shared.condition;
+  return { slots: shared.slots, values };
+}
+
+/** dynalite's condition check, with a shared parse's slots holding this operation's values. */
+function checkCondition(op: Operation, existing: AttributeMap | undefined): DynaliteError | null | undefined {
+  if (op.slots) {
+    for (const [name, slot] of Object.entries(op.slots.slots)) {
+      for (const k of Object.keys(slot)) delete slot[k];
+      Object.assign(slot, op.slots.values[name]);
+    }
+  }
+  return dynaliteDb.checkConditional(op.data, existing);
 }
 
 /** Locks every key of every table at once; resolves with one release for all of them. */
@@ -174,7 +245,7 @@ export async function transactWriteItems(store: Store, input: Record<string, unk
   try {
     const existing = await Promise.all(ops.map((op) => getItem(op.itemDb, op.key)));
     const reasons = ops.map((op, i) => {
-      const failed = dynaliteDb.checkConditional(op.data, existing[i]);
+      const failed = checkCondition(op, existing[i]);
       if (!failed) return { Code: 'None' };
       return { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed', ...(op.returnOld && existing[i] ? { Item: existing[i] } : {}) };
     });

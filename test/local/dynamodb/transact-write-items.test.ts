@@ -79,6 +79,27 @@ describe.each(BACKENDS)('TransactWriteItems on %s', (backendName) => {
     expect(await get(table, 'c')).toBeUndefined();
   });
 
+  it('evaluates each item with its own values when all share one condition expression', async () => {
+    // Prepare: items k0…k39 hold v = i; each put may replace its item only when v < :max
+    const table = await freshTable();
+    for (let i = 0; i < 40; i++) await client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: `k${i}` }, v: { N: String(i) } } }));
+    const max = (i: number) => (i % 3 === 0 ? i : i + 1); // every third condition fails
+    const puts = (values: (i: number) => Record<string, { N: string } | { S: string }>): TransactWriteItem[] =>
+      Array.from({ length: 40 }, (_, i) => ({
+        Put: { TableName: table, Item: { pk: { S: `k${i}` }, v: { N: '100' } }, ConditionExpression: 'v < :max', ExpressionAttributeValues: values(i) },
+      }));
+
+    // Act
+    const err = await cancelled(puts((i) => ({ ':max': { N: String(max(i)) } })));
+    const typed = await cancelled(puts((i) => ({ ':max': i === 7 ? { S: 'z' } : { N: '1000' } })));
+
+    // Assert
+    expect(err.CancellationReasons?.map((r) => r.Code)).toEqual(Array.from({ length: 40 }, (_, i) => (i % 3 === 0 ? 'ConditionalCheckFailed' : 'None')));
+    // A string never compares with a number: only item 7's condition fails.
+    expect(typed.CancellationReasons?.map((r) => r.Code)).toEqual(Array.from({ length: 40 }, (_, i) => (i === 7 ? 'ConditionalCheckFailed' : 'None')));
+    expect(await get(table, 'k1')).toEqual({ pk: { S: 'k1' }, v: { N: '1' } });
+  });
+
   it('applies Delete and ConditionCheck with their conditions', async () => {
     // Prepare
     const table = await freshTable();
