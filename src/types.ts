@@ -57,6 +57,12 @@ export interface DecodedRecord {
   rawBase64: string;
   /** the parsed JSON value, when decoding succeeded */
   value?: unknown;
+  /**
+   * True when `value` was parsed from the bytes read as Latin-1: its strings then hold each
+   * UTF-8 byte as one character (`exactString` gives the text, `exactDecoded` the exact
+   * record). Only with `DecodeOptions.latin1Strings`, which sets it on every parsed record.
+   */
+  latin1?: boolean;
   /** reject reason code when decoding failed */
   reject?: RejectReason;
   /** human-readable detail of the rejection */

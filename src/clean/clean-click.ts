@@ -8,58 +8,158 @@ import { deviceClass, type DeviceClass } from './device.ts';
 import { StringMemo } from './memo.ts';
 import { cleanFreeText, cleanId, truncateIp } from './privacy.ts';
 import { cleanPageUrl, referrerHostOf, type CleanUrl } from './url.ts';
+import { isBotUserAgent } from '../filter/bot.ts';
+import { isHttpUrl } from '../schema/primitives.ts';
 
-// Memos of the pure per-field cleaning steps (see `memo.ts`): a session repeats its user
-// agent, IP address and referrers, and a shop has few pages. Hits also share one cleaned
-// string (and one CleanUrl, read-only here) among all records that have it.
-const pageUrls = new StringMemo<CleanUrl | null>(2048, 512);
-const userAgents = new StringMemo<{ userAgent: string | null; device: DeviceClass }>(1024, CAPS.userAgent);
-const referrers = new StringMemo<string | null>(2048, 512);
-const ipPrefixes = new StringMemo<string | null>(4096, 64);
-// Titles repeat per page and ids per session or visitor: remembering them costs a lookup
-// (about what the already-clean check costs) and lets each record keep the one shared
-// string instead of its own copy, which the garbage collector would have to move twice.
-const titles = new StringMemo<string | null>(2048, 256);
-const ids = new StringMemo<string | null>(8192, 128);
-
-function titleOf(raw: string | undefined): string | null {
-  if (raw === undefined) return null;
-  let r = titles.get(raw);
-  if (r === undefined) titles.set(raw, (r = cleanFreeText(raw, CAPS.title)));
-  return r;
+/** What cleaning remembers of a page URL: whether validation accepts it, and its parts. */
+export interface PageUrlFacts {
+  /** `isHttpUrl`: an absolute http(s) URL, as validation requires */
+  http: boolean;
+  clean: CleanUrl | null;
 }
 
-function idOf(raw: string | null | undefined): string | null {
-  if (raw === null || raw === undefined) return null;
-  let r = ids.get(raw);
-  if (r === undefined) ids.set(raw, (r = cleanId(raw, CAPS.longId)));
-  return r;
+/** What cleaning and filtering remember of a user agent. */
+export interface UserAgentFacts {
+  userAgent: string | null;
+  device: DeviceClass;
+  /** `isBotUserAgent` */
+  bot: boolean;
 }
 
-function pageUrlOf(url: string): CleanUrl | null {
-  let r = pageUrls.get(url);
-  if (r === undefined) pageUrls.set(url, (r = cleanPageUrl(url)));
-  return r;
-}
+const NO_USER_AGENT: UserAgentFacts = { userAgent: null, device: deviceClass(null), bot: false };
 
-function userAgentOf(raw: string | undefined): { userAgent: string | null; device: DeviceClass } {
-  if (raw === undefined) return NO_USER_AGENT;
-  let r = userAgents.get(raw);
-  if (r === undefined) {
-    const userAgent = cleanFreeText(raw, CAPS.userAgent);
-    userAgents.set(raw, (r = { userAgent, device: deviceClass(userAgent) }));
+/**
+ * The pure per-field steps of cleaning, each behind a memo (see `memo.ts`): a session
+ * repeats its user agent, ids and referrers, a shop has few pages and titles. Hits also
+ * share one cleaned string (and one `CleanUrl`, read-only) among all records that have it,
+ * so a batch's records do not each keep a copy the garbage collector has to move.
+ *
+ * `text` turns a field as given into its text before any rule reads it: the identity for
+ * {@link EXACT_FIELDS}; for strings that hold UTF-8 bytes as characters (the decoder's
+ * `latin1Strings`), `exactString`. Memos are keyed by the field as given, so an instance
+ * only ever sees one kind of string and a hit skips the conversion too.
+ *
+ * @example
+ * const fields = new ClickFields((s) => s);
+ * fields.id(' session-1 '); // 'session-1'
+ */
+export class ClickFields {
+  readonly #pageUrls = new StringMemo<PageUrlFacts>(2048, 512);
+  readonly #userAgents = new StringMemo<UserAgentFacts>(1024, CAPS.userAgent);
+  readonly #referrers = new StringMemo<string | null>(2048, 512);
+  readonly #titles = new StringMemo<string | null>(2048, 256);
+  readonly #ids = new StringMemo<string | null>(8192, 128);
+
+  constructor(readonly text: (field: string) => string) {}
+
+  /**
+   * Whether a page URL is an absolute http(s) URL, and its cleaned parts ({@link cleanPageUrl}).
+   *
+   * @example
+   * EXACT_FIELDS.pageUrl('HTTPS://Shop.Example.com/Cart').clean?.page; // 'shop.example.com/Cart'
+   */
+  pageUrl(raw: string): PageUrlFacts {
+    let r = this.#pageUrls.get(raw);
+    if (r === undefined) {
+      const url = this.text(raw);
+      this.#pageUrls.set(raw, (r = { http: isHttpUrl(url), clean: cleanPageUrl(url) }));
+    }
+    return r;
   }
-  return r;
-}
-const NO_USER_AGENT = { userAgent: null, device: deviceClass(null) };
 
-function referrerHostFor(referrer: string | undefined, pageHost: string): string | null {
-  if (!referrer) return null;
-  let host = referrers.get(referrer);
-  if (host === undefined) referrers.set(referrer, (host = referrerHostOf(referrer)));
-  // As `referrerHost`: an internal navigation has no referrer host.
-  return host === pageHost ? null : host;
+  /**
+   * A user agent cleaned as free text, its device class and whether it is a bot's.
+   *
+   * @example
+   * EXACT_FIELDS.userAgent('curl/8.5.0').bot; // true
+   */
+  userAgent(raw: string | undefined): UserAgentFacts {
+    if (raw === undefined) return NO_USER_AGENT;
+    let r = this.#userAgents.get(raw);
+    if (r === undefined) {
+      const text = this.text(raw);
+      const userAgent = cleanFreeText(text, CAPS.userAgent);
+      this.#userAgents.set(raw, (r = { userAgent, device: deviceClass(userAgent), bot: isBotUserAgent(text) }));
+    }
+    return r;
+  }
+
+  /**
+   * The referrer's host as `referrerHost` gives it: null without a referrer or for an
+   * internal navigation.
+   *
+   * @example
+   * EXACT_FIELDS.referrerHost('https://www.google.com/', 'shop.example.com'); // 'www.google.com'
+   */
+  referrerHost(raw: string | undefined, pageHost: string): string | null {
+    if (!raw) return null;
+    let host = this.#referrers.get(raw);
+    if (host === undefined) this.#referrers.set(raw, (host = referrerHostOf(this.text(raw))));
+    // As `referrerHost`: an internal navigation has no referrer host.
+    return host === pageHost ? null : host;
+  }
+
+  /**
+   * A title cleaned as free text ({@link cleanFreeText}, capped at `CAPS.title`).
+   *
+   * @example
+   * EXACT_FIELDS.title(' Cart \n'); // 'Cart'
+   */
+  title(raw: string | undefined): string | null {
+    if (raw === undefined) return null;
+    let r = this.#titles.get(raw);
+    if (r === undefined) this.#titles.set(raw, (r = cleanFreeText(this.text(raw), CAPS.title)));
+    return r;
+  }
+
+  /**
+   * A session, visitor or user id cleaned as an identifier ({@link cleanId}, `CAPS.longId`).
+   *
+   * @example
+   * EXACT_FIELDS.id('jane@example.com'); // '[email:…]'
+   */
+  id(raw: string | null | undefined): string | null {
+    if (raw === null || raw === undefined) return null;
+    let r = this.#ids.get(raw);
+    if (r === undefined) this.#ids.set(raw, (r = cleanId(this.text(raw), CAPS.longId)));
+    return r;
+  }
+
+  /**
+   * A search query as free text (not remembered: queries rarely repeat).
+   *
+   * @example
+   * EXACT_FIELDS.searchQuery(' red shoes '); // 'red shoes'
+   */
+  searchQuery(raw: string | undefined): string | null {
+    return raw === undefined ? null : cleanFreeText(this.text(raw), CAPS.searchQuery);
+  }
+
+  /**
+   * A product's SKU as an identifier (`CAPS.shortId`); `''` when nothing is left.
+   *
+   * @example
+   * EXACT_FIELDS.sku(' SKU-1 '); // 'SKU-1'
+   */
+  sku(raw: string): string {
+    return cleanId(this.text(raw), CAPS.shortId) ?? '';
+  }
+
+  /**
+   * The country, normalised ({@link normalizeCountry}).
+   *
+   * @example
+   * EXACT_FIELDS.country(' de '); // 'DE'
+   */
+  country(raw: string | undefined): string {
+    return normalizeCountry(raw === undefined ? undefined : this.text(raw));
+  }
 }
+
+/** Field cleaning for strings that are their own text (every caller but the pipeline's Latin-1 path). */
+export const EXACT_FIELDS = new ClickFields((field) => field);
+
+const ipPrefixes = new StringMemo<string | null>(4096, 64);
 
 function ipPrefixOf(ip: string | undefined): string | null {
   if (ip === undefined) return null;
@@ -91,6 +191,7 @@ function ipPrefixOf(ip: string | undefined): string | null {
 export function cleanClick(input: ValidClick): CleanClick {
   const page = input.page;
   return cleanClickParts(
+    EXACT_FIELDS,
     input.eventId,
     input.type,
     input.occurredAtMs,
@@ -112,14 +213,16 @@ export function cleanClick(input: ValidClick): CleanClick {
  * {@link cleanClick} from the validated fields one by one, for the pipeline's one-pass
  * classification (`src/pipeline/classify.ts`), which reads them straight from the parsed
  * event instead of building a {@link ValidClick} first. Both build the record here, so
- * they cannot clean differently.
+ * they cannot clean differently. `fields` reads the strings ({@link ClickFields}); an IP
+ * address is ASCII once validated, and so its own text.
  *
  * @example
- * const c = cleanClickParts('e1', 'page_view', 1714564800000, 's1', 'a1', null,
+ * const c = cleanClickParts(EXACT_FIELDS, 'e1', 'page_view', 1714564800000, 's1', 'a1', null,
  *   'https://shop.example.com/cart', undefined, undefined, undefined, undefined, undefined, '203.0.113.7', 'de');
  * // c.page === 'shop.example.com/cart', c.ipPrefix === '203.0.113.0/24', c.country === 'DE'
  */
 export function cleanClickParts(
+  fields: ClickFields,
   eventId: string,
   type: CleanClick['type'],
   occurredAtMs: number,
@@ -135,30 +238,30 @@ export function cleanClickParts(
   ip: string | undefined,
   country: string | undefined,
 ): CleanClick {
-  const url = pageUrlOf(pageUrl);
+  const url = fields.pageUrl(pageUrl).clean;
   const pageHost = url?.host ?? '';
-  const ua = userAgentOf(userAgent);
+  const ua = fields.userAgent(userAgent);
   return {
     kind: 'clickstream',
     eventId,
     type,
     occurredAtMs,
-    sessionId: idOf(sessionId) ?? '',
-    anonymousId: idOf(anonymousId) ?? '',
-    userId: idOf(userId),
+    sessionId: fields.id(sessionId) ?? '',
+    anonymousId: fields.id(anonymousId) ?? '',
+    userId: fields.id(userId),
     // Validation admits only URLs the parser reads as http(s): the fallback is defensive.
     page: url?.page ?? '',
     pageHost,
     pageUrl: url?.url ?? '',
-    referrerHost: referrerHostFor(referrer, pageHost),
+    referrerHost: fields.referrerHost(referrer, pageHost),
     utmSource: url?.utmSource ?? null,
     utmMedium: url?.utmMedium ?? null,
     utmCampaign: url?.utmCampaign ?? null,
-    title: titleOf(title),
-    searchQuery: cleanFreeText(searchQuery, CAPS.searchQuery),
-    product: p ? { sku: cleanId(p.sku, CAPS.shortId) ?? '', quantity: p.quantity, priceMinor: p.priceMinor, currency: p.currency } : null,
+    title: fields.title(title),
+    searchQuery: fields.searchQuery(searchQuery),
+    product: p ? { sku: fields.sku(p.sku), quantity: p.quantity, priceMinor: p.priceMinor, currency: p.currency } : null,
     device: ua.device,
-    country: normalizeCountry(country),
+    country: fields.country(country),
     ipPrefix: ipPrefixOf(ip),
     userAgent: ua.userAgent,
   };

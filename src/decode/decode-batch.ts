@@ -36,6 +36,12 @@ import { deaggregate } from './kpl.ts';
 export interface DecodeOptions {
   /** largest accepted user record, in bytes (larger → `too_large`) */
   maxRecordBytes: number;
+  /**
+   * Parse records that are valid UTF-8 but not ASCII from their bytes read as Latin-1
+   * (`latin1: true` on the decoded record), see {@link exactString}. Default false: values
+   * are exactly what `JSON.parse` gives for the UTF-8 text.
+   */
+  latin1Strings?: boolean;
 }
 
 /** Longest `detail` kept: parser messages can quote the input at length. */
@@ -83,6 +89,8 @@ export function decodeEach(records: readonly KinesisRecordInput[], shardId: stri
     lastTimestamp: Number.NaN,
     place: { seq: '', digits: '', arrivalMs: 0, problem: null, syntheticSub: 0 },
     scratch: Buffer.allocUnsafeSlow(SCRATCH_BYTES),
+    views: [],
+    latin1: options?.latin1Strings === true,
   };
   // What one Kinesis record yields (several user records for a KPL aggregate), handed on
   // only once the whole record decoded without a surprise.
@@ -120,6 +128,10 @@ interface BatchState {
   place: RecordPlace;
   /** where base64 is decoded (see `decodeRecord`); replaced by a larger one when needed */
   scratch: Buffer;
+  /** `views[n]`: the first n bytes of `scratch`, made once per length (see `scratchView`) */
+  views: (Buffer | undefined)[];
+  /** `DecodeOptions.latin1Strings` */
+  latin1: boolean;
 }
 
 /** Position and arrival of one Kinesis record; `problem` is set when the record had none. */
@@ -182,12 +194,91 @@ function decodeRecord(rec: KinesisRecordInput | null | undefined, state: BatchSt
     out.push(reject(state.shardId, place, data, size, 'too_large', `record is ${size} bytes, over the limit of ${state.maxBytes}`));
     return;
   }
+  if (state.latin1) {
+    pushLatin1(buf, size, data, place, state, out);
+    return;
+  }
   const text = utf8(buf, size);
   if (text === null) {
     out.push(reject(state.shardId, place, data, size, 'invalid_utf8', 'data is not valid UTF-8'));
     return;
   }
   pushParsed(text, data, size, place, 0, state, out);
+}
+
+/**
+ * `DecodeOptions.latin1Strings`: the record's bytes read as Latin-1 (one byte, one
+ * character) and parsed as they are. Reading Latin-1 is a copy; UTF-8 decoding of text
+ * with any non-ASCII character (a title's dash) builds a two-byte string, twice the memory,
+ * and costs about as much as the parse. JSON's own syntax is ASCII, and no byte of a
+ * multi-byte UTF-8 sequence is, so the bytes parse exactly when the text does, into the same
+ * structure, with every string holding its UTF-8 bytes as characters: `exactString` turns
+ * one back into its text. That holds when the bytes are valid UTF-8 (checked, the whole
+ * record, as the exact path does) and no `\u` escape could have written a non-ASCII
+ * character among them; such records, a byte order mark, and parse errors (whose messages
+ * quote the text) take the exact path. ASCII records are exact either way (`latin1: false`).
+ */
+function pushLatin1(buf: Buffer, size: number, raw: string, place: RecordPlace, state: BatchState, out: DecodedRecord[]): void {
+  const text = buf.toString('latin1', 0, size);
+  // Every non-ASCII character counts twice in the UTF-8 length of a Latin-1 string.
+  const ascii = Buffer.byteLength(text, 'utf8') === size;
+  if (!ascii) {
+    if (!isUtf8(scratchView(state, buf, size))) {
+      out.push(reject(state.shardId, place, raw, size, 'invalid_utf8', 'data is not valid UTF-8'));
+      return;
+    }
+    if (text.indexOf('\\u') !== -1 || text.charCodeAt(0) === 0xef) {
+      pushParsed(buf.toString('utf8', 0, size), raw, size, place, 0, state, out);
+      return;
+    }
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    pushParsed(buf.toString('utf8', 0, size), raw, size, place, 0, state, out);
+    return;
+  }
+  out.push({
+    position: { shardId: state.shardId, sequenceNumber: place.seq, subSequence: 0 },
+    posKey: seqKey(place.digits),
+    arrivalMs: place.arrivalMs,
+    size,
+    rawBase64: raw,
+    value,
+    latin1: !ascii,
+  });
+}
+
+/**
+ * A string of a `latin1: true` value as the text it stands for: its characters are UTF-8
+ * bytes (valid: the decoder checked the record). ASCII comes back as it is, without a copy.
+ *
+ * @example
+ * exactString('Jacket \u00e2\u0080\u0093 Navy'); // 'Jacket – Navy'
+ * exactString('shop.example.com');                  // the same string
+ */
+export function exactString(latin1: string): string {
+  const n = latin1.length;
+  for (let i = 0; i < n; i++) {
+    if (latin1.charCodeAt(i) > 0x7f) return Buffer.from(latin1, 'latin1').toString('utf8');
+  }
+  return latin1;
+}
+
+/**
+ * The record with its exact value, as `decodeBatch` gives it: a `latin1: true` record is
+ * decoded again from its raw data, as UTF-8. For the rare records that leave the pipeline's
+ * Latin-1 path (rejections, unusual values).
+ *
+ * @example
+ * const d = exactDecoded(decoded); // d.value as JSON.parse of the UTF-8 text, no `latin1` flag
+ */
+export function exactDecoded(d: DecodedRecord): DecodedRecord {
+  if (d.latin1 !== true) return d;
+  // The raw bytes were valid UTF-8, without a byte order mark, and parsed: so they do again.
+  const value: unknown = JSON.parse(Buffer.from(d.rawBase64, 'base64').toString('utf8'));
+  return { position: d.position, posKey: d.posKey, arrivalMs: d.arrivalMs, size: d.size, rawBase64: d.rawBase64, value };
 }
 
 function decodeAggregate(bytes: Buffer, data: string, place: RecordPlace, state: BatchState, out: DecodedRecord[]): void {
@@ -235,8 +326,26 @@ const SCRATCH_BYTES = 16 * 1024;
 
 /** The batch's scratch buffer, at least `size` bytes long. */
 function scratchFor(state: BatchState, size: number): Buffer {
-  if (state.scratch.length < size) state.scratch = Buffer.allocUnsafeSlow(Math.max(size, state.scratch.length * 2));
+  if (state.scratch.length < size) {
+    state.scratch = Buffer.allocUnsafeSlow(Math.max(size, state.scratch.length * 2));
+    state.views = [];
+  }
   return state.scratch;
+}
+
+/** Records up to this size share their views of the scratch buffer (one per length). */
+const MAX_SHARED_VIEW = 4096;
+
+/**
+ * The first `size` bytes of the scratch buffer as a Buffer of their own length, for
+ * `isUtf8`, which reads a whole view. Records of a batch have few distinct lengths, so a
+ * view per length is made once instead of once per record.
+ */
+function scratchView(state: BatchState, buf: Buffer, size: number): Buffer {
+  if (size > MAX_SHARED_VIEW) return buf.subarray(0, size);
+  let view = state.views[size];
+  if (view === undefined) state.views[size] = view = buf.subarray(0, size);
+  return view;
 }
 
 function pushParsed(text: string, raw: string, size: number, place: RecordPlace, sub: number, state: BatchState, out: DecodedRecord[]): void {

@@ -4,6 +4,7 @@
  * process, so a producer duplicate handled by another process is counted again).
  */
 import type { DedupeClaim, DedupeStore, StreamKind } from '../types.ts';
+import { KeyIndex } from './key-index.ts';
 
 interface Seen {
   pos: string;
@@ -43,9 +44,10 @@ export function decideClaim(seen: Seen | undefined, claim: DedupeClaim, horizonM
  * await store.claim([{ stream: 'clickstream', key: 'e1', posKey, arrivalMs }]); // → ['new']
  */
 export class MemoryDedupeStore implements DedupeStore {
-  // One map per stream, keyed by the bare key: no `stream#key` string to build and hash
-  // per claim (the key's hash is cached on the string, which de-duplication hashed already).
-  private readonly seen: Record<StreamKind, Map<string, Seen>> = { clickstream: new Map(), transactions: new Map() };
+  // One table per stream, keyed by the bare key: no `stream#key` string to build per claim.
+  // Each key's number indexes the position and arrival remembered for it: no entry object
+  // per key, and the index's tables are typed arrays (see `KeyIndex`).
+  private readonly seen: Record<StreamKind, Remembered> = { clickstream: remembered(), transactions: remembered() };
   private latestArrival = -Infinity;
   private claimsSincePrune = 0;
 
@@ -63,16 +65,14 @@ export class MemoryDedupeStore implements DedupeStore {
       const c = claims[i]!;
       const seen = this.seen[c.stream];
       const horizon = this.horizons[c.stream];
-      const s = seen.get(c.key);
+      const before = seen.keys.size;
+      const n = seen.keys.add(c.key);
       // `decideClaim`, inlined: this runs once per record and its result object is garbage.
-      if (s === undefined || s.pos === c.posKey || s.arr < c.arrivalMs - horizon) {
-        if (s === undefined) seen.set(c.key, { pos: c.posKey, arr: c.arrivalMs });
-        else {
-          s.pos = c.posKey;
-          s.arr = c.arrivalMs;
-        }
+      if (n === before || seen.pos[n] === c.posKey || seen.arr[n]! < c.arrivalMs - horizon) {
+        seen.pos[n] = c.posKey;
+        seen.arr[n] = c.arrivalMs;
         out[i] = 'new';
-      } else out[i] = s.arr > c.arrivalMs + horizon ? 'new' : 'duplicate';
+      } else out[i] = seen.arr[n]! > c.arrivalMs + horizon ? 'new' : 'duplicate';
       if (c.arrivalMs > this.latestArrival) this.latestArrival = c.arrivalMs;
     }
     this.claimsSincePrune += claims.length;
@@ -82,7 +82,7 @@ export class MemoryDedupeStore implements DedupeStore {
 
   /** Number of keys remembered (for tests and stats). */
   get size(): number {
-    return this.seen.clickstream.size + this.seen.transactions.size;
+    return this.seen.clickstream.keys.size + this.seen.transactions.keys.size;
   }
 
   /**
@@ -94,7 +94,29 @@ export class MemoryDedupeStore implements DedupeStore {
     this.claimsSincePrune = 0;
     for (const stream of ['clickstream', 'transactions'] as const) {
       const limit = this.latestArrival - 2 * this.horizons[stream];
-      for (const [key, s] of this.seen[stream]) if (s.arr < limit) this.seen[stream].delete(key);
+      const old = this.seen[stream];
+      let keep = 0;
+      for (let n = 0; n < old.keys.size; n++) if (!(old.arr[n]! < limit)) keep++;
+      if (keep === old.keys.size) continue;
+      const kept = remembered(keep);
+      for (let n = 0; n < old.keys.size; n++) {
+        if (old.arr[n]! < limit) continue;
+        const m = kept.keys.add(old.keys.keys[n]!);
+        kept.pos[m] = old.pos[n]!;
+        kept.arr[m] = old.arr[n]!;
+      }
+      this.seen[stream] = kept;
     }
   }
+}
+
+/** What the store remembers of one stream: per key number, the claiming position and its arrival. */
+interface Remembered {
+  keys: KeyIndex;
+  pos: string[];
+  arr: number[];
+}
+
+function remembered(expected = 1024): Remembered {
+  return { keys: new KeyIndex(expected), pos: [], arr: [] };
 }

@@ -3,15 +3,15 @@
  * both is a *candidate* that de-duplication turns into counted or duplicate. Cleaning
  * (SPEC §3) happens here too, for candidates only: filtered records are not stored.
  */
-import { cleanClick, cleanClickParts } from '../clean/clean-click.ts';
+import { ClickFields, cleanClick, cleanClickParts, EXACT_FIELDS } from '../clean/clean-click.ts';
 import { cleanTransaction } from '../clean/clean-transaction.ts';
 import { parseIp } from '../clean/ip.ts';
 import type { CidrMatcher } from '../filter/cidr.ts';
-import { isBotUserAgent } from '../filter/bot.ts';
 import { filterReason } from '../filter/filter.ts';
 import { CLICK_TYPES } from '../schema/clickstream.ts';
 import { currencyDigits } from '../schema/currencies.ts';
-import { hasLength, isDecimalText, isHttpUrl, isIdText, occurredAtMs } from '../schema/primitives.ts';
+import { exactDecoded, exactString } from '../decode/decode-batch.ts';
+import { hasLength, isDecimalText, isIdText, occurredAtMs } from '../schema/primitives.ts';
 import type { ClassifiedRecord, CleanClick, CleanRecord, DecodedRecord, FilterReason, Outcome, StreamKind, ValidClick } from '../types.ts';
 import { validateClick, validateTransaction, type ValidateOptions } from '../validate/index.ts';
 import { toMinor } from '../validate/rules.ts';
@@ -41,7 +41,8 @@ function record(
  *
  * A clickstream event that is valid goes through {@link classifyValidClick}, one pass over
  * the parsed object; any other record takes the path of {@link classifyReference}, which
- * decides (and words) every rejection.
+ * decides (and words) every rejection, with its exact value (`exactDecoded`) when the
+ * decoder gave a Latin-1 one.
  *
  * @example
  * const r = classify('clickstream', decoded, { validate: { allowedLatenessMs, futureToleranceMs }, internalCidrs });
@@ -49,10 +50,10 @@ function record(
  */
 export function classify(stream: StreamKind, d: DecodedRecord, options: ClassifyOptions): ClassifiedRecord {
   if (stream === 'clickstream' && !d.reject) {
-    const r = classifyValidClick(d, options);
+    const r = classifyValidClick(d, options, d.latin1 === true ? LATIN1_FIELDS : EXACT_FIELDS);
     if (r !== null) return r;
   }
-  return classifyReference(stream, d, options);
+  return classifyReference(stream, exactDecoded(d), options);
 }
 
 /**
@@ -83,6 +84,8 @@ export function classifyReference(stream: StreamKind, d: DecodedRecord, options:
 }
 
 const CLICK_TYPE_SET: ReadonlySet<string> = new Set(CLICK_TYPES);
+/** Field cleaning for the decoder's Latin-1 values (strings of UTF-8 bytes), with its own memos. */
+const LATIN1_FIELDS = new ClickFields(exactString);
 /** Scratch for `parseIp` (its groups are not needed here). */
 const ipGroups = new Uint16Array(8);
 
@@ -95,10 +98,19 @@ const ipGroups = new Uint16Array(8);
  * reference path, which finds the same failure and words its detail, so rejections have
  * exactly one implementation.
  *
+ * `fields` reads the strings: {@link EXACT_FIELDS}, or for a `latin1` value (strings of
+ * UTF-8 bytes, see `DecodeOptions.latin1Strings`) one that converts them. Every check made
+ * here on a string as given is either about ASCII (ids, type, timestamp, currency, decimal
+ * text, IP address: any other byte fails, in both readings) or a length bound that the
+ * bytes meet only if the characters do (a character is 1–4 bytes, and ≥ 1 byte only when
+ * ≥ 1 character): a Latin-1 string can fail where its text would pass, sending the record
+ * to the reference path, but never pass where its text would fail. What needs the text
+ * itself (URL, user agent, ids, titles, country, …) goes through `fields`.
+ *
  * @example
- * const r = classifyValidClick(decoded, options) ?? classifyReference('clickstream', decoded, options);
+ * const r = classifyValidClick(decoded, options, EXACT_FIELDS) ?? classifyReference('clickstream', decoded, options);
  */
-export function classifyValidClick(d: DecodedRecord, options: ClassifyOptions): ClassifiedRecord | null {
+export function classifyValidClick(d: DecodedRecord, options: ClassifyOptions, fields: ClickFields): ClassifiedRecord | null {
   const v = d.value;
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
   const e = v as Record<string, unknown>;
@@ -143,7 +155,7 @@ export function classifyValidClick(d: DecodedRecord, options: ClassifyOptions): 
     if (typeof q !== 'string') return null;
     query = q;
   }
-  if (!isHttpUrl(url)) return null;
+  if (!fields.pageUrl(url).http) return null;
   if (ip !== undefined && parseIp(ip, ipGroups) === 0) return null;
   // 2. timestamp
   const ms = occurredAtMs(occurredAt);
@@ -166,11 +178,12 @@ export function classifyValidClick(d: DecodedRecord, options: ClassifyOptions): 
   // Filters, in the order of `filterReason`.
   let filtered: FilterReason | null = null;
   if (test === true) filtered = 'test';
-  else if (userAgent !== undefined && isBotUserAgent(userAgent)) filtered = 'bot';
+  else if (userAgent !== undefined && fields.userAgent(userAgent).bot) filtered = 'bot';
   else if (ip !== undefined && options.internalCidrs.size > 0 && options.internalCidrs.contains(ip)) filtered = 'internal_ip';
   if (filtered !== null) return record(d, 'filtered', filtered, undefined, eventId, undefined, undefined);
 
   const clean = cleanClickParts(
+    fields,
     eventId,
     type as CleanClick['type'],
     ms,

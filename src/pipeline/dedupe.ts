@@ -4,6 +4,7 @@
  * remembers the position that first counted each key, so a replay of the same record is
  * never its own duplicate.
  */
+import { KeyIndex } from '../dedupe/key-index.ts';
 import type { ClassifiedRecord, DedupeClaim, DedupeStore, StreamKind } from '../types.ts';
 
 /**
@@ -15,14 +16,16 @@ import type { ClassifiedRecord, DedupeClaim, DedupeStore, StreamKind } from '../
  * await dedupe('clickstream', records, new MemoryDedupeStore({ clickstream: 3_600_000, transactions: 86_400_000 }));
  */
 export async function dedupe(stream: StreamKind, records: ClassifiedRecord[], store: DedupeStore | null): Promise<ClassifiedRecord[]> {
-  const firstKeys = new Set<string>();
+  // A typed-array index rather than a Set: one fresh key per record, and a Set's growing
+  // tables are garbage-collected heap that a scavenge in the middle of a batch would copy.
+  const firstKeys = new KeyIndex(records.length);
   const claimants: ClassifiedRecord[] = [];
   const claims: DedupeClaim[] = [];
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
     const key = r.dedupeKey;
     if (r.outcome !== 'counted' || key === undefined) continue;
-    // One hash lookup: the set grows exactly when the key is new.
+    // One lookup: the index grows exactly when the key is new.
     const before = firstKeys.size;
     firstKeys.add(key);
     if (firstKeys.size === before) {

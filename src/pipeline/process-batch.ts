@@ -25,10 +25,11 @@ export interface PipelineOptions extends ClassifyOptions {
  */
 export async function processBatch(input: readonly KinesisRecordInput[], source: BatchSource, options: PipelineOptions): Promise<BatchResult> {
   // Decode and classify in one pass (see `decodeEach`): only the classified record of each
-  // input outlives the step.
+  // input outlives the step. Clickstream values come as Latin-1 (`latin1Strings`), which
+  // `classify` reads through its field cleaning.
   const records: ClassifiedRecord[] = [];
   const stream = source.stream;
-  decodeEach(input, source.shardId, { maxRecordBytes: options.maxRecordBytes }, (d) => {
+  decodeEach(input, source.shardId, { maxRecordBytes: options.maxRecordBytes, latin1Strings: stream === 'clickstream' }, (d) => {
     records.push(classify(stream, d, options));
   });
   return finish(records, source, options);
