@@ -15,6 +15,7 @@
 import {
   DescribeStreamSummaryCommand,
   GetRecordsCommand,
+  type GetRecordsCommandOutput,
   GetShardIteratorCommand,
   ListShardsCommand,
   type GetShardIteratorCommandInput,
@@ -404,6 +405,9 @@ export class KinesisPoller {
     let iterator = firstIterator;
     let lastRead = state.checkpoint?.sequenceNumber;
     const pending: Rec[] = [];
+    // One GetRecords sent while the previous batch is being processed, as the event source
+    // mapping reads ahead of the function: reading then costs the next batch no time.
+    let readAhead: Promise<GetRecordsCommandOutput> | null = null;
 
     while (!signal.aborted) {
       // Gather one batch.
@@ -418,7 +422,9 @@ export class KinesisPoller {
         const sentAt = performance.now();
         let out;
         try {
-          out = await this.#o.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(MAX_GET_RECORDS, settings.batchSize - pending.length) }));
+          const request = readAhead ?? this.#o.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(MAX_GET_RECORDS, settings.batchSize - pending.length) }));
+          readAhead = null;
+          out = await request;
         } catch (err) {
           if ((err as Error).name === 'ExpiredIteratorException') {
             // Renew after the last record read (buffered records are kept), or from the start.
@@ -459,6 +465,11 @@ export class KinesisPoller {
 
       if (pending.length > 0) {
         const batch = pending.splice(0, this.#fits(pending));
+        if (readAhead === null && iterator !== undefined && pending.length < settings.batchSize) {
+          readAhead = this.#o.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(MAX_GET_RECORDS, settings.batchSize - pending.length) }));
+          // Its failure (an expired iterator, say) is handled where it is awaited; not before.
+          readAhead.catch(() => {});
+        }
         const done = await this.#process(state, batch);
         if (!done) return; // stopped mid-retry: the rest is read again from the checkpoint
         if (pending.length === 0) state.busy = false;
