@@ -64,6 +64,43 @@ describe('KinesisPoller batching', () => {
     expect(rec.processed.get('shardId-000000000000')).toEqual(puts.map((p) => p.sequenceNumber));
   });
 
+  it('reads the next records while the function runs, losing and repeating nothing', async () => {
+    // Prepare: a slow function over a backlog of 95 records in batches of 10; the answer to
+    // every GetRecords on this stream is timed
+    const stream = uniqueName('readahead');
+    await createStream(env.kinesis, stream, 1);
+    const puts = await putRecords(env.kinesis, stream, 95);
+    const reads: number[] = [];
+    const kinesis = env.newKinesisClient();
+    kinesis.middlewareStack.add(
+      (next, context) => async (args) => {
+        const out = await next(args);
+        // when its answer arrived: during an invocation only if it was sent ahead
+        if ((context as { commandName?: string }).commandName === 'GetRecordsCommand') reads.push(Date.now());
+        return out;
+      },
+      { step: 'initialize', name: 'timeReads' },
+    );
+    // Each invocation counts the GetRecords answers that arrive while it runs (60 ms)
+    const answeredDuring: number[] = [];
+    const rec = recorder(async () => {
+      const before = reads.length;
+      await new Promise((r) => setTimeout(r, 60));
+      answeredDuring.push(reads.length - before);
+    });
+    const { poller } = makePoller({ ...env, kinesis }, { streamName: stream, settings: settings({ batchSize: 10, maximumBatchingWindowInSeconds: 0 }), handler: rec.handler });
+
+    // Act
+    await poller.start();
+    await poller.idle();
+    await poller.stop();
+
+    // Assert: each batch once, in order; and reads happened while an invocation ran
+    expect(rec.processed.get('shardId-000000000000')).toEqual(puts.map((p) => p.sequenceNumber));
+    expect(answeredDuring.filter((n) => n > 0).length).toBeGreaterThanOrEqual(8);
+    kinesis.destroy();
+  });
+
   it('MaximumBatchingWindowInSeconds gathers records that arrive within the window; 0 sends what one poll returned', async () => {
     // Prepare: records trickle in, 5 every 100 ms, 40 in all
     const windowed = uniqueName('window');
