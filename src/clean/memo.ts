@@ -82,10 +82,13 @@ export class StringMemo<V> {
 
 /**
  * A cheap hash of a string: its length and five characters spread over it (the last one
- * included, where ids, URLs and addresses tend to differ). Only spreads keys over the
- * slots; equality is always checked on the whole key.
+ * included, where ids, URLs and addresses tend to differ). Only for spreading keys over the
+ * slots of a direct-mapped cache: equality must always be checked on the whole key.
+ *
+ * @example
+ * const slot = sampleHash('sess_TiSowhwfRgV7wicv') & 1023;
  */
-function sampleHash(s: string): number {
+export function sampleHash(s: string): number {
   const n = s.length;
   if (n === 0) return 0;
   let h = Math.imul(n, 0x9e3779b1);

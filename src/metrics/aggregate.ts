@@ -6,6 +6,7 @@
  * item that already holds part of a batch (`recomputeCounter`, `recomputeSketch`).
  */
 import { DDSketch, HyperLogLog } from '../sketch/index.ts';
+import { sampleHash } from '../clean/memo.ts';
 import { hashOut, murmur3Utf8 } from '../sketch/murmur3.ts';
 import type { BatchSource, ClassifiedRecord, CleanClick, CleanTransaction, CounterItemDelta, SketchItemDelta, SketchKind } from '../types.ts';
 import { bucketOf, encodeCell, GROUPS, minuteOf, type GroupName } from './catalog.ts';
@@ -37,6 +38,29 @@ const C = {
 };
 
 type CellRef = { cell: string; bucket: number };
+
+/**
+ * The sketch hashes of recent visitor and session ids, direct-mapped by `sampleHash`:
+ * cleaning hands every record of a session the same id string (its memo), so a slot hit is
+ * one pointer comparison instead of UTF-8 encoding and MurmurHash3 — twice per record.
+ * A hash depends on the string alone, so any slot content is a correct answer for its key.
+ */
+const HASH_SLOTS = 4096;
+const hashKeys: (string | undefined)[] = new Array<string | undefined>(HASH_SLOTS).fill(undefined);
+const hashHi = new Uint32Array(HASH_SLOTS);
+const hashLo = new Uint32Array(HASH_SLOTS);
+
+/** The slot that holds the first 64 bits of `murmur3Utf8(s)` in `hashHi`/`hashLo`. */
+function hashSlot(s: string): number {
+  const slot = sampleHash(s) & (HASH_SLOTS - 1);
+  if (hashKeys[slot] !== s) {
+    murmur3Utf8(s);
+    hashKeys[slot] = s;
+    hashHi[slot] = hashOut[0]!;
+    hashLo[slot] = hashOut[1]!;
+  }
+  return slot;
+}
 
 /** Everything one window accumulates: counter items by group and bucket, sketch cells by group. */
 interface WindowAcc {
@@ -140,13 +164,14 @@ class Accumulator {
     } else if (c.type === 'checkout_started') {
       this.add('cs', w, this.cell0('cs', C.checkoutStarted), 1, pos);
     }
-    // One hash of the visitor for both visitor sketches.
-    murmur3Utf8(c.anonymousId);
-    const hi = hashOut[0]!;
-    const lo = hashOut[1]!;
+    // One hash of the visitor for both visitor sketches (remembered: see `hashSlot`).
+    const visitor = hashSlot(c.anonymousId);
+    const hi = hashHi[visitor]!;
+    const lo = hashLo[visitor]!;
     (this.sketch('cs_sk', w, C.uniqueVisitors, 'hll', pos) as HyperLogLog).addHash(hi, lo);
     (this.sketch('cs_sk', w, this.cell1(this.visitorsByCountry, 'cs_sk', 'unique_visitors', 'country', c.country).cell, 'hll', pos) as HyperLogLog).addHash(hi, lo);
-    (this.sketch('cs_sk', w, C.sessions, 'hll', pos) as HyperLogLog).add(c.sessionId);
+    const session = hashSlot(c.sessionId);
+    (this.sketch('cs_sk', w, C.sessions, 'hll', pos) as HyperLogLog).addHash(hashHi[session]!, hashLo[session]!);
   }
 
   transaction(t: CleanTransaction, pos: string): void {
