@@ -39,7 +39,7 @@ for (const kind of ['postgres', 'pglite'] as const) {
     let db: SqlDb;
     let endpoint: RedshiftDataServer;
     // the server takes its fault hook at start; tests swap what it calls
-    const faults: { failStatement?: ((sql: string) => string | null) | undefined } = {};
+    const faults: { failStatement?: ((sql: string) => string | null) | undefined; delayStatement?: ((sql: string) => number) | undefined } = {};
     const clients: RedshiftDataClient[] = [];
     const newClient = () => {
       const c = new RedshiftDataClient({
@@ -57,7 +57,7 @@ for (const kind of ['postgres', 'pglite'] as const) {
     beforeAll(async () => {
       const opened = await openBackend(kind);
       db = opened.db;
-      endpoint = await startRedshiftDataServer({ backend: opened.backend, pageSize: 2, faults: { failStatement: (sql) => faults.failStatement?.(sql) ?? null } });
+      endpoint = await startRedshiftDataServer({ backend: opened.backend, pageSize: 2, faults: { failStatement: (sql) => faults.failStatement?.(sql) ?? null, delayStatement: (sql) => faults.delayStatement?.(sql) ?? 0 } });
       await migrate((sql) => newApi().execute(sql), 'postgres');
     });
     afterAll(async () => {
@@ -244,6 +244,28 @@ for (const kind of ['postgres', 'pglite'] as const) {
         console.info(`[report] ${kind}: Data API calls per mirror load: ${perLoad} (${api.stats.calls} calls for 20 loads of 42 rows; 1 BatchExecuteStatement + DescribeStatement polls)`);
         // 2 when the batch is done by the first poll (25 ms); a slow machine may need a third now and then
         expect(perLoad).toBeLessThanOrEqual(2.5);
+      });
+
+      it('waits about as long as statements take before the first poll (Redshift-like 300 ms statements)', async () => {
+        // Prepare: statements carrying a marker take 300 ms, as small loads do on Redshift
+        faults.delayStatement = (sql) => (sql.includes('slow_marker') ? 300 : 0);
+        const api = new DataApi(newClient(), { database: 'dev', workgroupName: 'local' });
+        const callsPerStatement: number[] = [];
+        try {
+          // Act
+          for (let i = 0; i < 8; i++) {
+            const before = api.stats.calls;
+            await api.batch([`SELECT ${i} AS slow_marker`]);
+            callsPerStatement.push(api.stats.calls - before);
+          }
+        } finally {
+          faults.delayStatement = undefined;
+        }
+        // Assert: the first, untimed statement polls at 25, 50, 100, 200 ms…; once timed, one
+        // BatchExecuteStatement and one or two DescribeStatement calls
+        console.info(`[report] ${kind}: Data API calls per 300 ms statement: ${callsPerStatement.join(', ')}`);
+        expect(callsPerStatement[0]).toBeGreaterThanOrEqual(5);
+        for (const calls of callsPerStatement.slice(3)) expect(calls).toBeLessThanOrEqual(3);
       });
     });
   });
