@@ -437,10 +437,17 @@ function canonicalSeq(seq: string): string | null {
   return digits.length > 999 ? null : digits;
 }
 
+/** `LENGTH_PREFIXES[n]`: `n` as three digits (sequence numbers have 1–999 digits). */
+const LENGTH_PREFIXES: (string | undefined)[] = [];
+
 /** `positionKey(digits, 0)` for canonical digits, without re-validating them. */
 function seqKey(digits: string): string {
+  // The length prefix is one shared string per length: every key of a batch is kept until
+  // the batch is done, and a prefix built per record would be one more string each.
   const n = digits.length;
-  return `${n < 10 ? '00' : n < 100 ? '0' : ''}${n}${digits}.000000`;
+  let prefix = LENGTH_PREFIXES[n];
+  if (prefix === undefined) LENGTH_PREFIXES[n] = prefix = `${n < 10 ? '00' : n < 100 ? '0' : ''}${n}`;
+  return `${prefix}${digits}.000000`;
 }
 
 function describe(v: unknown): string {

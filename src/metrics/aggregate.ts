@@ -80,8 +80,12 @@ type CellCache = Map<string, CellRef>;
  */
 class Accumulator {
   private readonly windows = new Map<number, WindowAcc>();
+  // The last two windows used: a record's `records` count goes to its arrival minute and its
+  // metrics to its event minute, so one remembered window would change twice per record.
   private lastWindowStart = Number.NaN;
   private lastWindow: WindowAcc | null = null;
+  private otherWindowStart = Number.NaN;
+  private otherWindow: WindowAcc | null = null;
   private readonly fixed = new Map<string, CellRef>();
   private readonly eventsByType: CellCache = new Map();
   private readonly pageViewsByCountry: CellCache = new Map();
@@ -120,8 +124,14 @@ class Accumulator {
 
   private window(windowStart: number): WindowAcc {
     if (windowStart === this.lastWindowStart) return this.lastWindow!;
-    let w = this.windows.get(windowStart);
-    if (!w) this.windows.set(windowStart, (w = { counters: new Map(), sketches: new Map() }));
+    let w: WindowAcc | undefined;
+    if (windowStart === this.otherWindowStart) w = this.otherWindow!;
+    else {
+      w = this.windows.get(windowStart);
+      if (!w) this.windows.set(windowStart, (w = { counters: new Map(), sketches: new Map() }));
+    }
+    this.otherWindowStart = this.lastWindowStart;
+    this.otherWindow = this.lastWindow;
     this.lastWindowStart = windowStart;
     this.lastWindow = w;
     return w;
