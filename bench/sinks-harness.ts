@@ -380,12 +380,13 @@ export async function runOnce(
   // clients' sinks, default options, as `createSinks` builds them.
   const instances = layout.shards.map(() => {
     const metricStore = new DynamoMetricStore(parts.ddb, tables.metrics, { ttlDays: config.metricTtlDays });
+    const sketchStore = new DynamoMetricStore(parts.ddb, tables.metrics, { ttlDays: config.metricTtlDays });
     const dedupe = dedupeMode === 'dynamodb' ? new DynamoDedupeStore(parts.ddb, tables.dedupe, config.dedupe.horizonsMs) : new CountedDedupeStore(memoryDedupe);
     const badRecords = new DynamoBadRecordStore(parts.ddb, tables.badRecords, { retentionDays: config.badRecordRetentionDays });
     const dataApi = new DataApi(parts.redshiftData, config.redshift.target);
     const mirror = new RedshiftMetricMirror(dataApi, 'postgres');
     const firehose = new FirehoseEventSink(parts.firehose, DELIVERY_STREAMS);
-    const metrics = splitCostOf(metricStore, counters, sketches);
+    const metrics = splitCostOf(metricStore, sketchStore, counters, sketches);
     const sinks: Sinks = { badRecords, metrics, mirror, events: firehose, toEventRow };
     const worker = createWorker(stream, { config, sinks, dedupeStore: dedupe });
     return { worker, metricStore, dedupe, badRecords, dataApi, mirror, firehose };
@@ -434,12 +435,12 @@ export async function runOnce(
 }
 
 /**
- * Wraps the metric store so that its write stats are split between counter items and sketch
- * partials. Exact because one instance serves one shard and `emit` awaits the counters
- * before it starts the sketches.
+ * A metric sink whose write stats are split between counter items and sketch partials: two
+ * store instances on the same client and table, one for each kind (`emit` writes both kinds
+ * at once, so the stats of one shared instance could not be told apart).
  */
-function splitCostOf(store: DynamoMetricStore, counters: StoreCost, sketches: StoreCost): MetricSink {
-  const measure = async <T>(into: StoreCost, work: () => Promise<T>): Promise<T> => {
+function splitCostOf(counterStore: DynamoMetricStore, sketchStore: DynamoMetricStore, counters: StoreCost, sketches: StoreCost): MetricSink {
+  const measure = async <T>(store: DynamoMetricStore, into: StoreCost, work: () => Promise<T>): Promise<T> => {
     const before = { ...store.stats };
     try {
       return await work();
@@ -450,7 +451,7 @@ function splitCostOf(store: DynamoMetricStore, counters: StoreCost, sketches: St
     }
   };
   return {
-    applyCounters: (writer, deltas, recompute) => measure(counters, () => store.applyCounters(writer, deltas, recompute)),
-    applySketches: (writer, deltas, recompute) => measure(sketches, () => store.applySketches(writer, deltas, recompute)),
+    applyCounters: (writer, deltas, recompute) => measure(counterStore, counters, () => counterStore.applyCounters(writer, deltas, recompute)),
+    applySketches: (writer, deltas, recompute) => measure(sketchStore, sketches, () => sketchStore.applySketches(writer, deltas, recompute)),
   };
 }

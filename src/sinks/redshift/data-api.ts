@@ -211,7 +211,8 @@ export class DataApi {
    */
   private async wait(id: string): Promise<DescribeStatementCommandOutput> {
     const started = Date.now();
-    let delay = this.typicalMs === undefined ? this.pollMs : Math.min(this.maxPollMs, Math.max(this.pollMs, Math.round(this.typicalMs)));
+    const typical = this.typicalMs;
+    let delay = typical === undefined ? this.pollMs : Math.min(this.timeoutMs, Math.max(this.pollMs, Math.round(typical)));
     for (let polls = 0; ; polls++) {
       await this.sleep(delay);
       const desc = await this.send<DescribeStatementCommandOutput>(new DescribeStatementCommand({ Id: id }));
@@ -228,8 +229,9 @@ export class DataApi {
         throw new StatementFailedError(id, status, desc.Error ?? sub?.Error ?? 'no error text');
       }
       if (Date.now() - started > this.timeoutMs) throw new SinkError('redshift-data', `statement ${id} still ${status} after ${this.timeoutMs} ms`);
-      // A miss: slower than usual, so probably nearly done: soon again, then backing off.
-      delay = polls === 0 ? this.pollMs : Math.min(this.maxPollMs, delay * 2);
+      // A miss: slower than usual, so probably nearly done: a quarter of the usual time
+      // again, then backing off.
+      delay = polls === 0 && typical !== undefined ? Math.max(this.pollMs, Math.min(this.maxPollMs, Math.round(typical / 4))) : Math.min(this.maxPollMs, delay * 2);
     }
   }
 
