@@ -40,7 +40,7 @@ const RAW_N = Number(process.env.BENCH_E2E_RAW_RECORDS ?? 20_000);
 const LATENCY_MS = Number(process.env.BENCH_E2E_LATENCY_SECONDS ?? 20) * 1000;
 const PROFILE = process.env.BENCH_E2E_PROFILE === '1';
 const DEDUPE = (process.env.BENCH_E2E_DEDUPE ?? 'exact') as 'exact' | 'memory' | 'off';
-const SHARDS = 2;
+const SHARDS = Number(process.env.BENCH_E2E_SHARDS ?? 2);
 const log = (line: string) => process.stderr.write(`[bench:e2e] ${line}\n`);
 
 // The handlers log one JSON line per batch on the sandbox's stdout, which the invoker sends
