@@ -146,6 +146,17 @@ export class ClickFields {
   }
 
   /**
+   * The address's network prefix (`truncateIp`), null when it is not an IP address. An
+   * address is ASCII, so the string as given is its text (anything else is null either way).
+   *
+   * @example
+   * EXACT_FIELDS.ipPrefix('203.0.113.7'); // '203.0.113.0/24'
+   */
+  ipPrefix(raw: string | undefined): string | null {
+    return ipPrefixOf(raw);
+  }
+
+  /**
    * The country, normalised ({@link normalizeCountry}).
    *
    * @example

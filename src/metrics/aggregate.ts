@@ -49,6 +49,15 @@ const HASH_SLOTS = 4096;
 const hashKeys: (string | undefined)[] = new Array<string | undefined>(HASH_SLOTS).fill(undefined);
 const hashHi = new Uint32Array(HASH_SLOTS);
 const hashLo = new Uint32Array(HASH_SLOTS);
+/**
+ * Per slot, the sketch its hash was last added to, for each of the three visitor and
+ * session sketches: a visitor's events of one minute go to the same sketches, and adding a
+ * hash a sketch already holds changes nothing (a sketch is a set of hashes), so only the
+ * first add of a run is made. Cleared with the slot.
+ */
+const addedToVisitors: (Sketch | undefined)[] = new Array<Sketch | undefined>(HASH_SLOTS).fill(undefined);
+const addedToCountry: (Sketch | undefined)[] = new Array<Sketch | undefined>(HASH_SLOTS).fill(undefined);
+const addedToSessions: (Sketch | undefined)[] = new Array<Sketch | undefined>(HASH_SLOTS).fill(undefined);
 
 /** The slot that holds the first 64 bits of `murmur3Utf8(s)` in `hashHi`/`hashLo`. */
 function hashSlot(s: string): number {
@@ -56,6 +65,7 @@ function hashSlot(s: string): number {
   if (hashKeys[slot] !== s) {
     murmur3Utf8(s);
     hashKeys[slot] = s;
+    addedToVisitors[slot] = addedToCountry[slot] = addedToSessions[slot] = undefined;
     hashHi[slot] = hashOut[0]!;
     hashLo[slot] = hashOut[1]!;
   }
@@ -175,13 +185,24 @@ class Accumulator {
       this.add('cs', w, this.cell0('cs', C.checkoutStarted), 1, pos);
     }
     // One hash of the visitor for both visitor sketches (remembered: see `hashSlot`).
+    // Every record still goes through `sketch` (it moves the item's last position).
     const visitor = hashSlot(c.anonymousId);
-    const hi = hashHi[visitor]!;
-    const lo = hashLo[visitor]!;
-    (this.sketch('cs_sk', w, C.uniqueVisitors, 'hll', pos) as HyperLogLog).addHash(hi, lo);
-    (this.sketch('cs_sk', w, this.cell1(this.visitorsByCountry, 'cs_sk', 'unique_visitors', 'country', c.country).cell, 'hll', pos) as HyperLogLog).addHash(hi, lo);
+    const visitors = this.sketch('cs_sk', w, C.uniqueVisitors, 'hll', pos) as HyperLogLog;
+    if (addedToVisitors[visitor] !== visitors) {
+      visitors.addHash(hashHi[visitor]!, hashLo[visitor]!);
+      addedToVisitors[visitor] = visitors;
+    }
+    const byCountry = this.sketch('cs_sk', w, this.cell1(this.visitorsByCountry, 'cs_sk', 'unique_visitors', 'country', c.country).cell, 'hll', pos) as HyperLogLog;
+    if (addedToCountry[visitor] !== byCountry) {
+      byCountry.addHash(hashHi[visitor]!, hashLo[visitor]!);
+      addedToCountry[visitor] = byCountry;
+    }
     const session = hashSlot(c.sessionId);
-    (this.sketch('cs_sk', w, C.sessions, 'hll', pos) as HyperLogLog).addHash(hashHi[session]!, hashLo[session]!);
+    const sessions = this.sketch('cs_sk', w, C.sessions, 'hll', pos) as HyperLogLog;
+    if (addedToSessions[session] !== sessions) {
+      sessions.addHash(hashHi[session]!, hashLo[session]!);
+      addedToSessions[session] = sessions;
+    }
   }
 
   transaction(t: CleanTransaction, pos: string): void {

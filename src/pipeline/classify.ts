@@ -5,7 +5,6 @@
  */
 import { ClickFields, cleanClick, cleanClickParts, EXACT_FIELDS } from '../clean/clean-click.ts';
 import { cleanTransaction } from '../clean/clean-transaction.ts';
-import { parseIp } from '../clean/ip.ts';
 import type { CidrMatcher } from '../filter/cidr.ts';
 import { filterReason } from '../filter/filter.ts';
 import { CLICK_TYPES } from '../schema/clickstream.ts';
@@ -86,8 +85,6 @@ export function classifyReference(stream: StreamKind, d: DecodedRecord, options:
 const CLICK_TYPE_SET: ReadonlySet<string> = new Set(CLICK_TYPES);
 /** Field cleaning for the decoder's Latin-1 values (strings of UTF-8 bytes), with its own memos. */
 const LATIN1_FIELDS = new ClickFields(exactString);
-/** Scratch for `parseIp` (its groups are not needed here). */
-const ipGroups = new Uint16Array(8);
 
 /**
  * A valid clickstream event, classified in one pass over the parsed object: the checks of
@@ -156,7 +153,8 @@ export function classifyValidClick(d: DecodedRecord, options: ClassifyOptions, f
     query = q;
   }
   if (!fields.pageUrl(url).http) return null;
-  if (ip !== undefined && parseIp(ip, ipGroups) === 0) return null;
+  // `truncateIp` is null exactly when `parseIp` is 0, and is remembered per address.
+  if (ip !== undefined && fields.ipPrefix(ip) === null) return null;
   // 2. timestamp
   const ms = occurredAtMs(occurredAt);
   if (Number.isNaN(ms)) return null;
