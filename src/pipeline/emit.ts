@@ -109,21 +109,7 @@ export async function emit(
     const counters = counterOutcome.value;
     const sketches = sketchOutcome.value;
     if (sinks.mirror) {
-      const counterRows: CounterRow[] = [];
-      for (const a of counters.applied) {
-        for (const [cell, value] of a.values) {
-          const { metric, dims } = decodeCell(cell);
-          counterRows.push({ metric, dims, windowStart: a.delta.windowStart, value, version: a.version });
-        }
-      }
-      const sketchRows: SketchRow[] = [];
-      for (const a of sketches.applied) {
-        for (const [cell, bytes] of a.values) {
-          const { metric, dims } = decodeCell(cell);
-          const kind = (findMetric(metric)?.kind ?? 'hll') as SketchKind;
-          sketchRows.push({ metric, dims, windowStart: a.delta.windowStart, shardId: writerId, kind, sketch: Buffer.from(bytes).toString('base64'), version: a.version });
-        }
-      }
+      const { counterRows, sketchRows } = mirrorRows(counters.applied, sketches.applied, writerId);
       if (counterRows.length + sketchRows.length > 0) {
         try {
           await sinks.mirror.load(counterRows, sketchRows);
@@ -156,4 +142,28 @@ export async function emit(
   const settled = await Promise.allSettled([badRecords(), metrics(), events()]);
   for (const s of settled) if (s.status === 'rejected') throw s.reason;
   return { failedFrom, errors, mirrored };
+}
+
+/** The rows of the Redshift mirror: the absolute values the metric store returned, with their versions. */
+function mirrorRows(
+  counters: Awaited<ReturnType<MetricSink['applyCounters']>>['applied'],
+  sketches: Awaited<ReturnType<MetricSink['applySketches']>>['applied'],
+  writerId: string,
+): { counterRows: CounterRow[]; sketchRows: SketchRow[] } {
+  const counterRows: CounterRow[] = [];
+  for (const a of counters) {
+    for (const [cell, value] of a.values) {
+      const { metric, dims } = decodeCell(cell);
+      counterRows.push({ metric, dims, windowStart: a.delta.windowStart, value, version: a.version });
+    }
+  }
+  const sketchRows: SketchRow[] = [];
+  for (const a of sketches) {
+    for (const [cell, bytes] of a.values) {
+      const { metric, dims } = decodeCell(cell);
+      const kind = (findMetric(metric)?.kind ?? 'hll') as SketchKind;
+      sketchRows.push({ metric, dims, windowStart: a.delta.windowStart, shardId: writerId, kind, sketch: Buffer.from(bytes).toString('base64'), version: a.version });
+    }
+  }
+  return { counterRows, sketchRows };
 }
