@@ -5,11 +5,12 @@
  */
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { loadConfig } from '../src/config.ts';
+import { writeLogLine } from '../src/emf.ts';
 import { createSinks } from '../src/sinks/create-sinks.ts';
 import { createWorker } from '../src/worker.ts';
 
 const config = loadConfig();
 const { sinks, dedupeStore } = createSinks(config, 'clickstream');
-const worker = createWorker('clickstream', { config, sinks, dedupeStore, log: (entry) => console.log(JSON.stringify(entry)) });
+const worker = createWorker('clickstream', { config, sinks, dedupeStore, log: writeLogLine });
 
 export const handler = (event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> => worker.handle(event);

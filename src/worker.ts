@@ -5,6 +5,7 @@
  */
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import type { Config } from './config.ts';
+import { withEmf } from './emf.ts';
 import { ChaosCrashError } from './errors.ts';
 import { recomputeCounter, recomputeSketch } from './metrics/aggregate.ts';
 import { emit, type EmitHooks, type Sinks } from './pipeline/emit.ts';
@@ -85,6 +86,7 @@ export function createWorker(stream: StreamKind, deps: WorkerDeps) {
     const source: BatchSource = { stream, streamName: streamNameFromArn(first.eventSourceARN, stream), shardId };
     const input: KinesisRecordInput[] = records.map((r) => r.kinesis);
     let report: BatchReport;
+    const started = performance.now();
     try {
       report = await handleRecords(input, source);
     } catch (err) {
@@ -95,7 +97,20 @@ export function createWorker(stream: StreamKind, deps: WorkerDeps) {
       return { batchItemFailures: [{ itemIdentifier: first.kinesis.sequenceNumber }] };
     }
     const { result, failedFrom } = report;
-    log({ level: 'info', message: 'batch', stream: source.streamName, shard: shardId, records: result.records.length, ...result.counts, failedFrom });
+    // One line per batch, also CloudWatch metrics per stream (EMF): no shard dimension, which
+    // would cost a metric series per shard.
+    const line = {
+      level: 'info',
+      message: 'batch',
+      stream: source.streamName,
+      shard: shardId,
+      records: result.records.length,
+      ...result.counts,
+      failedFrom,
+      failedBatches: failedFrom === null ? 0 : 1,
+      durationMs: Math.round(performance.now() - started),
+    };
+    log(withEmf(line, ['stream'], { records: 'Count', counted: 'Count', filtered: 'Count', duplicate: 'Count', rejected: 'Count', failedBatches: 'Count', durationMs: 'Milliseconds' }));
     if (failedFrom === null) return { batchItemFailures: [] };
     return { batchItemFailures: [{ itemIdentifier: parsePositionKey(failedFrom).sequenceNumber }] };
   }

@@ -32,7 +32,7 @@ function event(datas: string[], stream = 'clickstream', firstSeq = 1000n): Kines
 const click = (id: string, extra: Record<string, unknown> = {}) =>
   JSON.stringify({ eventId: id, type: 'page_view', occurredAt: new Date(NOW - 60_000).toISOString(), sessionId: 's', anonymousId: 'a', page: { url: 'https://shop.example.com/cart' }, ...extra });
 
-function setup(options: { failBadRecords?: boolean; failEvents?: boolean; metricFaults?: number } = {}) {
+function setup(options: { failBadRecords?: boolean; failEvents?: boolean; metricFaults?: number; log?: (line: Record<string, unknown>) => void } = {}) {
   const bad: ClassifiedRecord[] = [];
   const events: Record<string, unknown>[] = [];
   const metrics = new MemoryMetricSink(options.metricFaults ?? 0, () => 0);
@@ -54,7 +54,7 @@ function setup(options: { failBadRecords?: boolean; failEvents?: boolean; metric
     toEventRow: (r) => ({ id: r.dedupeKey }),
   };
   const config = loadConfig({});
-  const worker = createWorker('clickstream', { config, sinks, dedupeStore: new MemoryDedupeStore(config.dedupe.horizonsMs) });
+  const worker = createWorker('clickstream', { config, sinks, dedupeStore: new MemoryDedupeStore(config.dedupe.horizonsMs), ...(options.log ? { log: options.log } : {}) });
   return { worker, bad, events, metrics };
 }
 
@@ -72,6 +72,25 @@ describe('createWorker', () => {
     ]);
     expect(bad[0]!.rawBase64).toBe(Buffer.from('not json').toString('base64'));
     expect(events).toEqual([{ id: 'e1' }, { id: 'e3' }]);
+  });
+
+  it('logs one batch line per invocation that is also CloudWatch metrics (EMF)', async () => {
+    // Prepare
+    const lines: Record<string, unknown>[] = [];
+    const { worker } = setup({ log: (l) => lines.push(JSON.parse(JSON.stringify(l)) as Record<string, unknown>) });
+    // Act
+    await worker.handle(event([click('e1'), 'not json', click('e1'), click('e2')]));
+    // Assert: the counts, and EMF metadata whose every metric is a number and dimension a string
+    const line = lines.find((l) => l.message === 'batch')!;
+    expect(line).toMatchObject({ stream: 'clickstream', shard: 'shardId-000000000001', records: 4, counted: 2, duplicate: 1, rejected: 1, filtered: 0, failedBatches: 0 });
+    const aws = line._aws as { Timestamp: number; CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
+    expect(Math.abs(aws.Timestamp - Date.now())).toBeLessThan(60_000);
+    const [directive] = aws.CloudWatchMetrics;
+    expect(directive!.Namespace).toBe('StreamMetrics');
+    expect(directive!.Dimensions).toEqual([['stream']]);
+    expect(directive!.Metrics.map((m) => m.Name).sort()).toEqual(['counted', 'duplicate', 'durationMs', 'failedBatches', 'filtered', 'records', 'rejected']);
+    for (const m of directive!.Metrics) expect(typeof line[m.Name], m.Name).toBe('number');
+    for (const d of directive!.Dimensions.flat()) expect(typeof line[d], d).toBe('string');
   });
 
   it('reports the first not-durable record when a sink gives up', async () => {

@@ -151,9 +151,18 @@ describe('bundled handlers', () => {
     expect(metrics.Count).toBeGreaterThan(0);
     const dedupe = await ddb.send(new ScanCommand({ TableName: TABLES.dedupe }));
     expect(JSON.stringify(dedupe.Items)).toContain('bundle-e1');
-    // a structured (JSON) log line per batch
+    // a structured (JSON) log line per batch, on stdout as it is (not through console), and
+    // an EMF document: CloudWatch makes per-stream metrics of it
     const logLine = stdout.split('\n').find((l) => l.includes('"message":"batch"'));
-    expect(JSON.parse(logLine!)).toMatchObject({ level: 'info', message: 'batch', records: 2 });
+    expect(logLine!.startsWith('{')).toBe(true);
+    expect(JSON.parse(logLine!)).toMatchObject({
+      level: 'info',
+      message: 'batch',
+      records: 2,
+      counted: 1,
+      rejected: 1,
+      _aws: { CloudWatchMetrics: [{ Namespace: 'StreamMetrics', Dimensions: [['stream']], Metrics: expect.arrayContaining([{ Name: 'rejected', Unit: 'Count' }]) }] },
+    });
   });
 
   it("runs the bundled clickstream handler on Node 22, the Lambda runtime's major version", async () => {
