@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { sandboxOutput } from './sandbox-output.ts';
 import type { InvokeOutcome, Invoker, KinesisHandler } from './types.ts';
 
 const require = createRequire(import.meta.url);
@@ -174,7 +175,8 @@ export function workerInvoker(options: WorkerInvokerOptions): Invoker {
   const all = new Set<Sandbox>();
   const functionName = options.functionName ?? path.basename(options.handlerModule).replace(/\.[cm]?[jt]s$/, '');
   const initTimeoutMs = options.initTimeoutMs ?? 60_000;
-  const log = options.log ?? ((chunk: string) => void process.stderr.write(chunk));
+  // Two writers, not one: a sandbox's stdout and stderr each split lines where they like.
+  const output = () => (options.log ? options.log : sandboxOutput((text) => void process.stderr.write(text)));
   let nextId = 1;
   let closed = false;
   let tsxApi: string | undefined;
@@ -198,8 +200,8 @@ export function workerInvoker(options: WorkerInvokerOptions): Invoker {
       stdout: true,
       stderr: true,
     });
-    worker.stdout.setEncoding('utf8').on('data', log);
-    worker.stderr.setEncoding('utf8').on('data', log);
+    worker.stdout.setEncoding('utf8').on('data', output());
+    worker.stderr.setEncoding('utf8').on('data', output());
     const sb: Sandbox = { worker, ready: Promise.resolve(null), onDeath: null, dead: false };
     const death = (outcome: InvokeOutcome) => {
       if (sb.dead && !sb.onDeath) return;
