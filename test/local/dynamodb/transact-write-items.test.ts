@@ -13,23 +13,14 @@ import {
   type TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS, startBackend, tableNames, type Backend } from '../../sinks/dynamodb/backends.ts';
+import { BACKENDS, startBackend, tableNames, useBackend, type Backend } from '../../sinks/dynamodb/backends.ts';
 
 describe.each(BACKENDS)('TransactWriteItems on %s', (backendName) => {
-  let backend: Backend;
-  let client: DynamoDBClient;
-  beforeAll(async () => {
-    backend = await startBackend(backendName);
-    client = backend.client();
-  });
-  afterAll(async () => {
-    client?.destroy();
-    await backend?.stop();
-  });
+  const env = useBackend(backendName);
 
   async function freshTable(): Promise<string> {
     const name = tableNames('tx').dedupe;
-    await client.send(
+    await env.client.send(
       new CreateTableCommand({ TableName: name, KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }),
     );
     return name;
@@ -38,10 +29,10 @@ describe.each(BACKENDS)('TransactWriteItems on %s', (backendName) => {
   const putNew = (table: string, pk: string, v = '1', returnOld = true): TransactWriteItem => ({
     Put: { TableName: table, Item: { pk: { S: pk }, v: { N: v } }, ConditionExpression: 'attribute_not_exists(pk)', ...(returnOld ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}) },
   });
-  const get = async (table: string, pk: string) => (await client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: pk } }, ConsistentRead: true }))).Item;
+  const get = async (table: string, pk: string) => (await env.client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: pk } }, ConsistentRead: true }))).Item;
   const cancelled = async (items: TransactWriteItem[]): Promise<TransactionCanceledException> => {
     try {
-      await client.send(new TransactWriteItemsCommand({ TransactItems: items }));
+      await env.client.send(new TransactWriteItemsCommand({ TransactItems: items }));
     } catch (err) {
       return err as TransactionCanceledException;
     }
@@ -53,7 +44,7 @@ describe.each(BACKENDS)('TransactWriteItems on %s', (backendName) => {
     const table = await freshTable();
 
     // Act
-    await client.send(new TransactWriteItemsCommand({ TransactItems: [putNew(table, 'a'), putNew(table, 'b')] }));
+    await env.client.send(new TransactWriteItemsCommand({ TransactItems: [putNew(table, 'a'), putNew(table, 'b')] }));
 
     // Assert
     expect(await get(table, 'a')).toEqual({ pk: { S: 'a' }, v: { N: '1' } });
@@ -63,8 +54,8 @@ describe.each(BACKENDS)('TransactWriteItems on %s', (backendName) => {
   it('writes nothing when one condition fails, and says which one, with the old item when asked', async () => {
     // Prepare
     const table = await freshTable();
-    await client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: 'b' }, v: { N: '7' } } }));
-    await client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: 'd' }, v: { N: '8' } } }));
+    await env.client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: 'b' }, v: { N: '7' } } }));
+    await env.client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: 'd' }, v: { N: '8' } } }));
 
     // Act
     const err = await cancelled([putNew(table, 'a'), putNew(table, 'b'), putNew(table, 'c'), putNew(table, 'd', '1', false)]);
@@ -82,7 +73,7 @@ describe.each(BACKENDS)('TransactWriteItems on %s', (backendName) => {
   it('evaluates each item with its own values when all share one condition expression', async () => {
     // Prepare: items k0…k39 hold v = i; each put may replace its item only when v < :max
     const table = await freshTable();
-    for (let i = 0; i < 40; i++) await client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: `k${i}` }, v: { N: String(i) } } }));
+    for (let i = 0; i < 40; i++) await env.client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: `k${i}` }, v: { N: String(i) } } }));
     const max = (i: number) => (i % 3 === 0 ? i : i + 1); // every third condition fails
     const puts = (values: (i: number) => Record<string, { N: string } | { S: string }>): TransactWriteItem[] =>
       Array.from({ length: 40 }, (_, i) => ({
@@ -103,14 +94,14 @@ describe.each(BACKENDS)('TransactWriteItems on %s', (backendName) => {
   it('applies Delete and ConditionCheck with their conditions', async () => {
     // Prepare
     const table = await freshTable();
-    await client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: 'gone' }, v: { N: '1' } } }));
-    await client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: 'guard' }, v: { N: '2' } } }));
+    await env.client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: 'gone' }, v: { N: '1' } } }));
+    await env.client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: 'guard' }, v: { N: '2' } } }));
     const check = (v: string): TransactWriteItem => ({ ConditionCheck: { TableName: table, Key: { pk: { S: 'guard' } }, ConditionExpression: 'v = :v', ExpressionAttributeValues: { ':v': { N: v } } } });
     const del: TransactWriteItem = { Delete: { TableName: table, Key: { pk: { S: 'gone' } }, ConditionExpression: 'attribute_exists(pk)' } };
 
     // Act
     const refused = await cancelled([check('3'), del]);
-    await client.send(new TransactWriteItemsCommand({ TransactItems: [check('2'), del] }));
+    await env.client.send(new TransactWriteItemsCommand({ TransactItems: [check('2'), del] }));
 
     // Assert
     expect(refused.CancellationReasons?.map((r) => r.Code)).toEqual(['ConditionalCheckFailed', 'None']);
@@ -123,7 +114,7 @@ describe.each(BACKENDS)('TransactWriteItems on %s', (backendName) => {
     const table = await freshTable();
 
     // Act
-    const out = client.send(new TransactWriteItemsCommand({ TransactItems: Array.from({ length: 101 }, (_, i) => putNew(table, `k${i}`)) }));
+    const out = env.client.send(new TransactWriteItemsCommand({ TransactItems: Array.from({ length: 101 }, (_, i) => putNew(table, `k${i}`)) }));
 
     // Assert
     await expect(out).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringMatching(/less than or equal to 100/) });
@@ -139,7 +130,7 @@ describe.each(BACKENDS)('TransactWriteItems on %s', (backendName) => {
     // Act
     const outcomes = await Promise.all([
       ...windows.map((w, t) =>
-        client.send(new TransactWriteItemsCommand({ TransactItems: w.map((k) => putNew(table, k, String(t))) })).then(
+        env.client.send(new TransactWriteItemsCommand({ TransactItems: w.map((k) => putNew(table, k, String(t))) })).then(
           () => ({ writer: String(t), keys: w }),
           (err: Error) => {
             // Cancelled by a condition, or by a conflicting transaction in flight (DynamoDB).
@@ -149,7 +140,7 @@ describe.each(BACKENDS)('TransactWriteItems on %s', (backendName) => {
         ),
       ),
       ...keys.map((k) =>
-        client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: k }, v: { N: '-1' } }, ConditionExpression: 'attribute_not_exists(pk)' })).then(
+        env.client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: k }, v: { N: '-1' } }, ConditionExpression: 'attribute_not_exists(pk)' })).then(
           () => ({ writer: '-1', keys: [k] }),
           () => null,
         ),

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll } from 'vitest';
 import { createLocalDynamo } from '../../../src/local/dynamodb/server.ts';
 
 const require = createRequire(import.meta.url);
@@ -92,6 +93,27 @@ async function startDynamoDbLocal(): Promise<Backend> {
       if (child.exitCode === null) child.kill('SIGKILL');
     },
   };
+}
+
+/**
+ * Starts backend `name` before the enclosing suite's tests and stops it after them; the
+ * returned object holds the backend and a client on it while the tests run.
+ *
+ * @example
+ * const env = useBackend('dynalite');
+ * it('…', async () => { await env.client.send(…); });
+ */
+export function useBackend(name: Backend['name']): { backend: Backend; client: DynamoDBClient } {
+  const env = {} as { backend: Backend; client: DynamoDBClient };
+  beforeAll(async () => {
+    env.backend = await startBackend(name);
+    env.client = env.backend.client();
+  });
+  afterAll(async () => {
+    env.client?.destroy();
+    await env.backend?.stop();
+  });
+  return env;
 }
 
 /** Unique table names per test, so tests do not see each other's items. */

@@ -1,11 +1,11 @@
 import type { BatchWriteItemCommandInput, BatchWriteItemCommandOutput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SinkError } from '../../../src/errors.ts';
 import { positionKey } from '../../../src/position.ts';
 import { DynamoBadRecordStore, type BadRecord } from '../../../src/sinks/dynamodb/bad-record-store.ts';
 import { ensureTables } from '../../../src/sinks/dynamodb/tables.ts';
 import type { BatchSource, ClassifiedRecord } from '../../../src/types.ts';
-import { BACKENDS, injectThrottling, startBackend, tableNames, type Backend } from './backends.ts';
+import { BACKENDS, injectThrottling, tableNames, useBackend } from './backends.ts';
 
 const noSleep = { attempts: 30, baseMs: 0, capMs: 0, sleep: async () => {} };
 const source: BatchSource = { stream: 'clickstream', streamName: 'dev-clickstream', shardId: 'shardId-000000000001' };
@@ -32,26 +32,17 @@ async function all(it: AsyncIterable<BadRecord>): Promise<BadRecord[]> {
 }
 
 describe.each(BACKENDS)('DynamoBadRecordStore on %s', (backendName) => {
-  let backend: Backend;
-  let client: DynamoDBClient;
-  beforeAll(async () => {
-    backend = await startBackend(backendName);
-    client = backend.client();
-  });
-  afterAll(async () => {
-    client?.destroy();
-    await backend?.stop();
-  });
+  const env = useBackend(backendName);
 
   async function freshTable(): Promise<string> {
     const names = tableNames('bad');
-    await ensureTables(client, names);
+    await ensureTables(env.client, names);
     return names.badRecords;
   }
 
   it('stores every field, once per position, however often and however split the batch is written', async () => {
     // Prepare
-    const store = new DynamoBadRecordStore(client, await freshTable(), { retry: noSleep });
+    const store = new DynamoBadRecordStore(env.client, await freshTable(), { retry: noSleep });
     const records = Array.from({ length: 60 }, (_, i) => rejected(i));
 
     // Act: the batch, a replay, and bisected halves
@@ -83,7 +74,7 @@ describe.each(BACKENDS)('DynamoBadRecordStore on %s', (backendName) => {
 
   it('keeps a raw record of up to 1 MiB, split over several items and reassembled', async () => {
     // Prepare
-    const store = new DynamoBadRecordStore(client, await freshTable(), { retry: noSleep });
+    const store = new DynamoBadRecordStore(env.client, await freshTable(), { retry: noSleep });
     const raw = Buffer.from(Uint8Array.from({ length: 1_048_576 }, (_, i) => (i * 7919) % 251));
     const big = rejected(1, { reason: 'too_large', rawBase64: raw.toString('base64') });
 
@@ -100,7 +91,7 @@ describe.each(BACKENDS)('DynamoBadRecordStore on %s', (backendName) => {
 
   it('filters by stream and reason, limits, and hides replayed records unless asked', async () => {
     // Prepare
-    const store = new DynamoBadRecordStore(client, await freshTable(), { retry: noSleep });
+    const store = new DynamoBadRecordStore(env.client, await freshTable(), { retry: noSleep });
     await store.put(source, Array.from({ length: 10 }, (_, i) => rejected(i)));
     await store.put({ stream: 'transactions', streamName: 'dev-transactions', shardId: 'shardId-000000000000' }, [rejected(100, { reason: 'unknown_currency' })]);
     const json = await all(store.list({ reason: 'invalid_json' }));
@@ -121,7 +112,7 @@ describe.each(BACKENDS)('DynamoBadRecordStore on %s', (backendName) => {
 
   it('a retried batch does not wipe what a replay recorded on its records', async () => {
     // Prepare: stored, then marked replayed (as `bad-records replay` does).
-    const store = new DynamoBadRecordStore(client, await freshTable(), { retry: noSleep });
+    const store = new DynamoBadRecordStore(env.client, await freshTable(), { retry: noSleep });
     const records = Array.from({ length: 4 }, (_, i) => rejected(i));
     await store.put(source, records);
     const [first] = await all(store.list({}));
@@ -136,7 +127,7 @@ describe.each(BACKENDS)('DynamoBadRecordStore on %s', (backendName) => {
 
   it('retries unprocessed items and throttled calls until everything is stored', async () => {
     // Prepare: every other BatchWriteItem call processes only half its items; 30% throttled
-    const flaky = backend.client();
+    const flaky = env.backend.client();
     let calls = 0;
     flaky.middlewareStack.add(
       (next, context) => async (args) => {
@@ -165,7 +156,7 @@ describe.each(BACKENDS)('DynamoBadRecordStore on %s', (backendName) => {
 
   it('throws a SinkError naming the first position when DynamoDB keeps failing', async () => {
     // Prepare
-    const broken = backend.client();
+    const broken = env.backend.client();
     injectThrottling(broken, { rate: 1, where: 'before' });
     const store = new DynamoBadRecordStore(broken, await freshTable(), { retry: { ...noSleep, attempts: 2 } });
     const records = [rejected(5), rejected(6)];

@@ -1,46 +1,37 @@
 import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SinkError } from '../../../src/errors.ts';
 import { positionKey } from '../../../src/position.ts';
 import { DynamoDedupeStore, type DedupeWrites } from '../../../src/sinks/dynamodb/dedupe-store.ts';
 import { ensureTables } from '../../../src/sinks/dynamodb/tables.ts';
 import { HORIZONS, claim, dedupeConformance } from '../../dedupe/conformance.ts';
-import { BACKENDS, injectThrottling, startBackend, tableNames, type Backend } from './backends.ts';
+import { BACKENDS, injectThrottling, tableNames, useBackend } from './backends.ts';
 
 const noSleep = { attempts: 30, baseMs: 0, capMs: 0, sleep: async () => {} };
 
 const CASES = BACKENDS.flatMap((b) => (['single', 'transact'] as DedupeWrites[]).map((w) => [b, w] as const));
 
 describe.each(CASES)('DynamoDedupeStore on %s, %s writes', (backendName, writes) => {
-  let backend: Backend;
-  let client: DynamoDBClient;
-  beforeAll(async () => {
-    backend = await startBackend(backendName);
-    client = backend.client();
-  });
-  afterAll(async () => {
-    client?.destroy();
-    await backend?.stop();
-  });
+  const env = useBackend(backendName);
 
   async function freshTable(): Promise<string> {
     const names = tableNames('dedupe');
-    await ensureTables(client, names);
+    await ensureTables(env.client, names);
     return names.dedupe;
   }
 
-  dedupeConformance(async () => new DynamoDedupeStore(client, await freshTable(), HORIZONS, { retry: noSleep, writes }));
+  dedupeConformance(async () => new DynamoDedupeStore(env.client, await freshTable(), HORIZONS, { retry: noSleep, writes }));
 
   it('stores the first position, arrival and an expiry, and counts requests and write units', async () => {
     // Prepare
     const table = await freshTable();
-    const store = new DynamoDedupeStore(client, table, HORIZONS, { retry: noSleep, writes });
+    const store = new DynamoDedupeStore(env.client, table, HORIZONS, { retry: noSleep, writes });
     const claims = Array.from({ length: 100 }, (_, i) => claim(`t${i}|purchase|completed`, i + 1, 1_700_000_000_000, 'transactions'));
 
     // Act
     await store.claim(claims);
     await store.claim(claims.map((c, i) => ({ ...c, posKey: positionKey(String(1_000 + i)) }))); // 100 producer duplicates
-    const item = await client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: 'transactions#t0|purchase|completed' } } }));
+    const item = await env.client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: 'transactions#t0|purchase|completed' } } }));
 
     // Assert
     expect(item.Item?.pos?.S).toBe(positionKey('1'));
@@ -55,7 +46,7 @@ describe.each(CASES)('DynamoDedupeStore on %s, %s writes', (backendName, writes)
 
   it('decides every claim exactly once under a throttling storm, also when the put landed but its answer was lost', async () => {
     // Prepare
-    const stormy = backend.client();
+    const stormy = env.backend.client();
     const storm = injectThrottling(stormy, { rate: 0.4, where: 'both' });
     const store = new DynamoDedupeStore(stormy, await freshTable(), HORIZONS, { retry: noSleep, writes });
     const claims = Array.from({ length: 60 }, (_, i) => claim(`s${i}`, i + 1, 1_000 + i));
@@ -78,7 +69,7 @@ describe.each(CASES)('DynamoDedupeStore on %s, %s writes', (backendName, writes)
 
   it('throws a SinkError when DynamoDB keeps failing', async () => {
     // Prepare
-    const broken = backend.client();
+    const broken = env.backend.client();
     injectThrottling(broken, { rate: 1, where: 'before' });
     const store = new DynamoDedupeStore(broken, await freshTable(), HORIZONS, { retry: { ...noSleep, attempts: 3 }, writes });
 
@@ -94,7 +85,7 @@ describe.each(CASES)('DynamoDedupeStore on %s, %s writes', (backendName, writes)
   it('decides a mix of new, duplicate, replayed and expired keys over several transactions', async () => {
     // Prepare: 250 keys remembered, then 350 claims: 100 replays of themselves, 100 producer
     // duplicates, 50 copies arriving after the horizon, 100 new keys
-    const store = new DynamoDedupeStore(client, await freshTable(), HORIZONS, { retry: noSleep, writes });
+    const store = new DynamoDedupeStore(env.client, await freshTable(), HORIZONS, { retry: noSleep, writes });
     const t0 = 1_700_000_000_000;
     await store.claim(Array.from({ length: 250 }, (_, i) => claim(`k${i}`, i + 1, t0)));
     const claims = [
@@ -117,7 +108,7 @@ describe.each(CASES)('DynamoDedupeStore on %s, %s writes', (backendName, writes)
     // Prepare: two shards' writers, each with its own client, claiming overlapping keys
     // (producer duplicates across shards) at the same moment, in different orders
     const table = await freshTable();
-    const [c1, c2] = [backend.client(), backend.client()];
+    const [c1, c2] = [env.backend.client(), env.backend.client()];
     const a = new DynamoDedupeStore(c1, table, HORIZONS, { retry: noSleep, writes });
     const b = new DynamoDedupeStore(c2, table, HORIZONS, { retry: noSleep, writes });
     const keys = Array.from({ length: 300 }, (_, i) => `x${i}`);
@@ -137,7 +128,7 @@ describe.each(CASES)('DynamoDedupeStore on %s, %s writes', (backendName, writes)
 
   it('claims a key repeated within one call after its first claim', async () => {
     // Prepare
-    const store = new DynamoDedupeStore(client, await freshTable(), HORIZONS, { retry: noSleep, writes });
+    const store = new DynamoDedupeStore(env.client, await freshTable(), HORIZONS, { retry: noSleep, writes });
     const claims = [claim('r1', 1, 0), claim('r2', 2, 0), claim('r1', 3, 0), claim('r1', 1, 0)];
 
     // Act

@@ -1,13 +1,13 @@
 import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SinkError } from '../../../src/errors.ts';
 import { positionKey } from '../../../src/position.ts';
 import { DDSketch, HyperLogLog, mergeSketchBytes } from '../../../src/sketch/index.ts';
 import { DynamoMetricStore, type AppliedCounters } from '../../../src/sinks/dynamodb/metric-store.ts';
 import { ensureTables } from '../../../src/sinks/dynamodb/tables.ts';
 import type { CounterItemDelta, SketchItemDelta, SketchKind } from '../../../src/types.ts';
-import { BACKENDS, injectThrottling, startBackend, tableNames, type Backend } from './backends.ts';
+import { BACKENDS, injectThrottling, tableNames, useBackend } from './backends.ts';
 
 // ---------------------------------------------------------------------------------------
 // A tiny model of what the pipeline hands the store: records at positions, each adding to
@@ -242,20 +242,11 @@ async function consumeShard(store: DynamoMetricStore, shard: string, recs: Rec[]
 }
 
 describe.each(BACKENDS)('DynamoMetricStore on %s', (backendName) => {
-  let backend: Backend;
-  let client: DynamoDBClient;
-  beforeAll(async () => {
-    backend = await startBackend(backendName);
-    client = backend.client();
-  });
-  afterAll(async () => {
-    client?.destroy();
-    await backend?.stop();
-  });
+  const env = useBackend(backendName);
 
-  async function freshStore(c: DynamoDBClient = client, options: ConstructorParameters<typeof DynamoMetricStore>[2] = {}) {
+  async function freshStore(c: DynamoDBClient = env.client, options: ConstructorParameters<typeof DynamoMetricStore>[2] = {}) {
     const names = tableNames('metrics');
-    await ensureTables(client, names);
+    await ensureTables(env.client, names);
     return new DynamoMetricStore(c, names.metrics, { retry: noSleep, ...options });
   }
 
@@ -300,7 +291,7 @@ describe.each(BACKENDS)('DynamoMetricStore on %s', (backendName) => {
 
   it('retries from a failed position: items that succeeded are skipped up to their mark, the rest applied', async () => {
     // Prepare: every write to the `revenue` items fails with a 500 until switched off
-    const faulty = backend.client();
+    const faulty = env.backend.client();
     let failRevenue = true;
     faulty.middlewareStack.add(
       (next) => async (args) => {
@@ -334,7 +325,7 @@ describe.each(BACKENDS)('DynamoMetricStore on %s', (backendName) => {
 
   it('survives a throttling storm (before and after the write lands) with every record applied once', async () => {
     // Prepare: 40% of calls throttled, half of them after DynamoDB applied the write
-    const stormy = backend.client();
+    const stormy = env.backend.client();
     const storm = injectThrottling(stormy, { rate: 0.4, where: 'both', random: prng(42) });
     const store = await freshStore(stormy);
     const recs = makeRecords(60, 4);
@@ -455,7 +446,7 @@ describe.each(BACKENDS)('DynamoMetricStore on %s', (backendName) => {
 
   it('keeps sketch partials per shard; merging them on read equals one sketch over all records', async () => {
     // Prepare
-    const stormy = backend.client();
+    const stormy = env.backend.client();
     injectThrottling(stormy, { rate: 0.3, where: 'both', random: prng(7) });
     const store = await freshStore(stormy);
     const a = makeRecords(30, 9);
@@ -484,7 +475,7 @@ describe.each(BACKENDS)('DynamoMetricStore on %s', (backendName) => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 30 }), async (seed) => {
         // Prepare
-        const stormy = backend.client();
+        const stormy = env.backend.client();
         injectThrottling(stormy, { rate: 0.15, where: 'both', random: prng(seed + 1) });
         const store = await freshStore(stormy, { retry: { ...noSleep, attempts: 4 } });
         const a = makeRecords(50, seed);
@@ -511,7 +502,7 @@ describe.each(BACKENDS)('DynamoMetricStore on %s', (backendName) => {
     // Act
     await store.applyCounters('clickstream/shardId-000000000000', deltas, recomputeCounters(recs));
     await store.applySketches('clickstream/shardId-000000000000', sketchDeltas(recs), recomputeSketches(recs));
-    const item = await client.send(new GetItemCommand({ TableName: (store as unknown as { tableName: string }).tableName, Key: { pk: { S: 'C#events#2026-11-22' }, sk: { S: '2026-11-22T23:58#00' } } }));
+    const item = await env.client.send(new GetItemCommand({ TableName: (store as unknown as { tableName: string }).tableName, Key: { pk: { S: 'C#events#2026-11-22' }, sk: { S: '2026-11-22T23:58#00' } } }));
 
     // Assert
     expect(store.stats.requests).toBe(deltas.length + sketchDeltas(recs).length);
