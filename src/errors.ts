@@ -21,6 +21,17 @@ export class ConfigError extends StreamMetricsError {
   }
 }
 
+/**
+ * The `ConfigError` for a local port that another process holds: names `--port-base` and
+ * the way out.
+ *
+ * @example
+ * server.once('error', (err) => reject(err.code === 'EADDRINUSE' ? portInUseError(4567) : err));
+ */
+export function portInUseError(port: number): ConfigError {
+  return new ConfigError('--port-base', `port ${port} is in use; pass --port-base 0 for any free ports`);
+}
+
 /** A sink write failed after its retries; `firstPosKey` is the lowest position not durable. */
 export class SinkError extends StreamMetricsError {
   constructor(

@@ -8,7 +8,7 @@
 import { fork } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '../errors.ts';
+import { portInUseError } from '../errors.ts';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'dynamodb', 'child.mjs');
 
@@ -27,7 +27,7 @@ export async function startDynaliteProcess(port: number, dataPath?: string): Pro
   const actual = await new Promise<number>((resolve, reject) => {
     child.once('message', (m: { port?: number; error?: string }) => {
       if (m.port !== undefined) resolve(m.port);
-      else reject(m.error === 'EADDRINUSE' ? new ConfigError('--port-base', `port ${port} is in use; pass --port-base 0 for any free ports`) : new Error(`dynalite: ${m.error}`));
+      else reject(m.error === 'EADDRINUSE' ? portInUseError(port) : new Error(`dynalite: ${m.error}`));
     });
     child.once('exit', (code) => reject(new Error(`dynalite exited with ${code} before listening`)));
   });

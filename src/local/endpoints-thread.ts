@@ -9,12 +9,11 @@
  */
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { ConfigError } from '../errors.ts';
+import { tsxApiUrl } from './tsx-api.ts';
 import type { EndpointsWorkerMessage, EndpointsWorkerOptions, EndpointsWorkerRequest } from './endpoints-worker.ts';
 
-const require = createRequire(import.meta.url);
 const WORKER_MODULE = pathToFileURL(path.join(path.dirname(fileURLToPath(import.meta.url)), 'endpoints-worker.ts')).href;
 
 // Plain JavaScript evaluated in the worker: register tsx, then hand over to the TypeScript module.
@@ -46,8 +45,7 @@ export interface EndpointsThread {
  * await endpoints.close();
  */
 export async function startEndpointsThread(options: EndpointsWorkerOptions): Promise<EndpointsThread> {
-  const tsxApi = pathToFileURL(path.join(path.dirname(require.resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
-  const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { tsxApi, module: WORKER_MODULE, options } });
+  const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { tsxApi: tsxApiUrl(), module: WORKER_MODULE, options } });
   const waiting = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
   let next = 0;
   let exited = false;

@@ -4,7 +4,7 @@
  * and `close` requests from the main thread.
  */
 import type { MessagePort } from 'node:worker_threads';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, portInUseError } from '../errors.ts';
 import { startFirehoseServer } from './firehose/server.ts';
 import { startRedshiftDataServer } from './redshift-data/server.ts';
 import { createPgliteBackend, createPostgresBackend, type SqlBackend } from './sql-backend.ts';
@@ -29,7 +29,7 @@ export type EndpointsWorkerMessage =
 export type EndpointsWorkerRequest = { type: 'flush' | 'close'; id: number };
 
 function portInUse(err: unknown, port: number): unknown {
-  return (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? new ConfigError('--port-base', `port ${port} is in use; pass --port-base 0 for any free ports`) : err;
+  return (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? portInUseError(port) : err;
 }
 
 /**
@@ -41,6 +41,11 @@ function portInUse(err: unknown, port: number): unknown {
 export async function serveEndpoints(o: EndpointsWorkerOptions, port: MessagePort): Promise<void> {
   let backend: SqlBackend | undefined;
   const closers: (() => Promise<unknown>)[] = [];
+  // Endpoints first (the Firehose endpoint's close is its last flush), then the backend.
+  const closeAll = async () => {
+    for (const close of closers.reverse()) await close().catch(() => {});
+    await backend?.close().catch(() => {});
+  };
   try {
     backend = o.pgUrl ? await createPostgresBackend(o.pgUrl) : await createPgliteBackend(o.pgDataDir ? { dataDir: o.pgDataDir } : {});
     const firehose = await startFirehoseServer({ backend, port: o.firehosePort, flushIntervalMs: o.flushIntervalMs }).catch((err) => {
@@ -51,16 +56,8 @@ export async function serveEndpoints(o: EndpointsWorkerOptions, port: MessagePor
       throw portInUse(err, o.redshiftDataPort);
     });
     closers.push(() => redshiftData.close());
-    const db = backend;
     port.on('message', (m: EndpointsWorkerRequest) => {
-      const work =
-        m.type === 'flush'
-          ? firehose.flush()
-          : (async () => {
-              // The last flush happens in the Firehose endpoint's close.
-              for (const close of closers.reverse()) await close().catch(() => {});
-              await db.close().catch(() => {});
-            })();
+      const work = m.type === 'flush' ? firehose.flush() : closeAll();
       work.then(
         () => port.postMessage({ type: 'done', id: m.id } satisfies EndpointsWorkerMessage),
         (err: Error) => port.postMessage({ type: 'done', id: m.id, error: err.message } satisfies EndpointsWorkerMessage),
@@ -69,8 +66,7 @@ export async function serveEndpoints(o: EndpointsWorkerOptions, port: MessagePor
     });
     port.postMessage({ type: 'ready', firehose: firehose.url, redshiftData: redshiftData.url } satisfies EndpointsWorkerMessage);
   } catch (err) {
-    for (const close of closers.reverse()) await close().catch(() => {});
-    await backend?.close().catch(() => {});
+    await closeAll();
     const setting = err instanceof ConfigError ? err.setting : undefined;
     const message = err instanceof ConfigError ? err.message.replace(`${err.setting}: `, '') : (err as Error).message;
     port.postMessage({ type: 'error', message, ...(setting ? { setting } : {}) } satisfies EndpointsWorkerMessage);

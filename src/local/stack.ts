@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import type http from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { ConfigError } from '../errors.ts';
+import { portInUseError } from '../errors.ts';
 import { createClickstreamGenerator, createTransactionGenerator } from '../generate/index.ts';
 import { FUNCTIONS, RESOURCE_NAMES, type FunctionSettings } from '../settings.ts';
 import { createClient } from '../sinks/clients.ts';
@@ -68,7 +68,7 @@ export interface Stack {
 
 export function listen(server: http.Server, port: number, host = '127.0.0.1'): Promise<string> {
   return new Promise((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new ConfigError('--port-base', `port ${port} is in use; pass --port-base 0 for any free ports`) : err));
+    server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? portInUseError(port) : err));
     server.listen(port, host, () => {
       const addr = server.address() as { port: number };
       resolve(`http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`);

@@ -171,7 +171,7 @@ function validateWithSharedCondition(data: Record<string, unknown>, rules: Actio
   validations.checkValidations(rest, rules.types, rules.custom, store);
   for (const [name, value] of Object.entries(values)) {
     const msg = validations.validateAttributeValue(value);
-    if (msg) throw new DynamoApiError(400, { __type: 'com.amazon.coral.validate#ValidationException', message: `ExpressionAttributeValues contains invalid value: ${msg} for key ${name}` });
+    if (msg) throw validation(`ExpressionAttributeValues contains invalid value: ${msg} for key ${name}`);
   }
   data._condition = shared.condition;
   return { slots: shared.slots, values };

@@ -7,14 +7,13 @@
  */
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { tsxApiUrl } from '../tsx-api.ts';
 import { sandboxOutput } from './sandbox-output.ts';
 import type { InvokeOutcome, Invoker, KinesisHandler } from './types.ts';
 
-const require = createRequire(import.meta.url);
 
 function errorText(err: unknown): string {
   if (err instanceof Error) return `${err.name}: ${err.message}`;
@@ -152,11 +151,6 @@ interface Sandbox {
   /** settles the invocation in flight when the worker dies */
   onDeath: ((outcome: InvokeOutcome) => void) | null;
   dead: boolean;
-}
-
-function tsxApiUrl(): string {
-  const pkg = require.resolve('tsx/package.json');
-  return pathToFileURL(path.join(path.dirname(pkg), 'dist/esm/api/index.mjs')).href;
 }
 
 /**

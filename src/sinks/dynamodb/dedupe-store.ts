@@ -90,7 +90,7 @@ export class DynamoDedupeStore implements DedupeStore {
   private put(c: DedupeClaim) {
     const horizon = this.horizons[c.stream];
     const item: Record<string, AttributeValue> = {
-      pk: { S: `${c.stream}#${c.key}` },
+      pk: { S: pkOf(c) },
       pos: { S: c.posKey },
       arr: { N: String(c.arrivalMs) },
       ttl: { N: String(Math.ceil((c.arrivalMs + horizon + this.ttlSlackMs) / 1000)) },
@@ -165,7 +165,7 @@ export class DynamoDedupeStore implements DedupeStore {
 
   /** The verdict for a claim whose condition failed, from the remembered copy (read when absent). */
   private async decide(c: DedupeClaim, old: Record<string, AttributeValue> | undefined): Promise<'new' | 'duplicate'> {
-    const pk = `${c.stream}#${c.key}`;
+    const pk = pkOf(c);
     const seen = old ? { pos: old.pos?.S ?? '', arr: Number(old.arr?.N) } : await this.read(pk, c.posKey);
     // Absent now: deleted by TTL between the put and the read; the remembered copy was
     // long expired, so the claim is new (the next replay's put will remember it).
@@ -174,7 +174,7 @@ export class DynamoDedupeStore implements DedupeStore {
   }
 
   private async claimOne(c: DedupeClaim): Promise<'new' | 'duplicate'> {
-    const pk = `${c.stream}#${c.key}`;
+    const pk = pkOf(c);
     let old: Record<string, AttributeValue> | undefined;
     try {
       const out = await withRetry(() => this.client.send(new PutItemCommand({ ...this.put(c), ReturnConsumedCapacity: 'TOTAL' })), this.retry);
@@ -208,6 +208,11 @@ export class DynamoDedupeStore implements DedupeStore {
   }
 }
 
+/** The table's key of a claim: streams keep their keys apart. */
+function pkOf(c: DedupeClaim): string {
+  return `${c.stream}#${c.key}`;
+}
+
 /**
  * Splits claims into transactions of at most 100 actions with distinct keys (a transaction
  * may not touch one item twice), keeping input order: a repeated key starts a new chunk
@@ -219,7 +224,7 @@ function transactChunks(claims: readonly DedupeClaim[]): { chunks: DedupeClaim[]
   let keys = new Set<string>();
   let repeats = false;
   for (const c of claims) {
-    const key = `${c.stream}#${c.key}`;
+    const key = pkOf(c);
     if (keys.has(key)) repeats = true;
     if (chunk.length === MAX_TRANSACT_ITEMS || keys.has(key)) {
       chunks.push(chunk);
