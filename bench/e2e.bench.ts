@@ -41,6 +41,7 @@ const LATENCY_MS = Number(process.env.BENCH_E2E_LATENCY_SECONDS ?? 20) * 1000;
 const PROFILE = process.env.BENCH_E2E_PROFILE === '1';
 const DEDUPE = (process.env.BENCH_E2E_DEDUPE ?? 'exact') as 'exact' | 'memory' | 'off';
 const SHARDS = Number(process.env.BENCH_E2E_SHARDS ?? 2);
+const BATCH_SIZE = process.env.BENCH_E2E_BATCH_SIZE ? Number(process.env.BENCH_E2E_BATCH_SIZE) : undefined;
 const log = (line: string) => process.stderr.write(`[bench:e2e] ${line}\n`);
 
 // The handlers log one JSON line per batch on the sandbox's stdout, which the invoker sends
@@ -67,7 +68,7 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-e2e-'));
 const functions = PROFILE ? { ...FUNCTIONS, clickstream: { ...FUNCTIONS.clickstream, entry: 'bench/e2e-handler.ts' } } : FUNCTIONS;
 const benchStart = Date.now();
 log(`starting the local stack (${SHARDS} shards, ${DEDUPE} de-duplication${PROFILE ? ', instrumented handler' : ''})…`);
-const stack = await startStack({ root, ports: [0, 0, 0, 0], dataDir, persistent: false, chaos: 'off', shards: SHARDS, functions, env: { CLICKSTREAM_DEDUPE: DEDUPE }, log });
+const stack = await startStack({ root, ports: [0, 0, 0, 0], dataDir, persistent: false, chaos: 'off', shards: SHARDS, functions, env: { CLICKSTREAM_DEDUPE: DEDUPE }, ...(BATCH_SIZE ? { eventSource: { batchSize: BATCH_SIZE } } : {}), log });
 const inst = PROFILE ? collect() : null;
 const source = querySource(stack.env);
 const stream = RESOURCE_NAMES.streams.clickstream;

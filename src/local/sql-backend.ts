@@ -40,6 +40,11 @@ export interface SqlBackend {
   transaction<T>(fn: (tx: SqlBackend) => Promise<T>): Promise<T>;
   close(): Promise<void>;
   readonly kind: 'pglite' | 'postgres';
+  /**
+   * Whether what is stored outlives this process: false for PGlite in memory. State kept
+   * beside such a database (the local Firehose's buffer) can live in memory just as well.
+   */
+  readonly durable: boolean;
 }
 
 // Type names of the built-in types (pg_type.typname), so results need no catalog lookup.
@@ -105,10 +110,11 @@ class Lock {
 }
 
 /** Wraps a raw statement runner into a `SqlBackend` for the inside of one transaction. */
-function txHandle(kind: SqlBackend['kind'], run: (sql: string, params?: unknown[]) => Promise<SqlResult>): { tx: SqlBackend; end(): void } {
+function txHandle(kind: SqlBackend['kind'], durable: boolean, run: (sql: string, params?: unknown[]) => Promise<SqlResult>): { tx: SqlBackend; end(): void } {
   let open = true;
   const tx: SqlBackend = {
     kind,
+    durable,
     query: (sql, params) => (open ? run(sql, params) : Promise.reject(new Error('this transaction has ended'))),
     // Nested transactions flatten into the enclosing one (no savepoints needed here).
     transaction: (fn) => fn(tx),
@@ -161,6 +167,7 @@ export async function createPgliteBackend(options: { dataDir?: string } = {}): P
 
   return {
     kind: 'pglite',
+    durable: options.dataDir !== undefined,
     query: (sql, params) =>
       lock.run(async () => {
         guard();
@@ -170,7 +177,7 @@ export async function createPgliteBackend(options: { dataDir?: string } = {}): P
       lock.run(async () => {
         guard();
         await db.query('BEGIN');
-        const { tx, end } = txHandle('pglite', run);
+        const { tx, end } = txHandle('pglite', options.dataDir !== undefined, run);
         try {
           const out = await fn(tx);
           end();
@@ -251,6 +258,7 @@ export async function createPostgresBackend(url: string, options: { schema?: str
 
   return {
     kind: 'postgres',
+    durable: true,
     async query(sql, params = []) {
       guard();
       return toResult(await pool.query<unknown[]>(config(sql, params)));
@@ -260,7 +268,7 @@ export async function createPostgresBackend(url: string, options: { schema?: str
       lock.run(async () => {
         guard();
         const client = await pool.connect();
-        const { tx, end } = txHandle('postgres', async (sql, params = []) => toResult(await client.query<unknown[]>(config(sql, params))));
+        const { tx, end } = txHandle('postgres', true, async (sql, params = []) => toResult(await client.query<unknown[]>(config(sql, params))));
         let broken = false;
         try {
           await client.query('BEGIN');

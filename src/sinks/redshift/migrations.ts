@@ -127,6 +127,20 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'metrics_hourly, metrics_daily, funnel_daily, revenue_by_currency_daily',
     statements: () => [rollupView('metrics_hourly', 'hour'), rollupView('metrics_daily', 'day'), FUNNEL_DAILY, REVENUE_BY_CURRENCY_DAILY],
   },
+  {
+    id: '0004_postgres_key_indexes',
+    description: 'indexes on the metric tables\' keys (PostgreSQL only: Redshift has no indexes, its sort keys do this)',
+    // Every mirror load joins its stage table to the target on the key (metric-mirror.ts).
+    // Without an index PostgreSQL scans the whole table per load, so loads slow down as the
+    // table grows; Redshift needs nothing here (sort keys and zone maps).
+    statements: (d) =>
+      d === 'redshift'
+        ? []
+        : [
+            'CREATE INDEX IF NOT EXISTS metric_counters_key ON metric_counters (metric, dims, window_start)',
+            'CREATE INDEX IF NOT EXISTS metric_sketches_key ON metric_sketches (metric, dims, window_start, shard_id)',
+          ],
+  },
 ];
 
 /** The statement that creates the bookkeeping table (run before anything else). */
