@@ -37,7 +37,12 @@ const C = {
   sessions: encodeCell('sessions', [], []),
 };
 
-type CellRef = { cell: string; bucket: number };
+/**
+ * A cell of one accumulator: its name and bucket, and `id`, its number in that accumulator,
+ * which indexes the per-window tables (see `WindowAcc`) so that adding to a cell is array
+ * reads and writes instead of looking its name up in the item's map.
+ */
+type CellRef = { cell: string; bucket: number; id: number };
 
 /**
  * The sketch hashes of recent visitor and session ids, direct-mapped by `sampleHash`:
@@ -72,10 +77,23 @@ function hashSlot(s: string): number {
   return slot;
 }
 
-/** Everything one window accumulates: counter items by group and bucket, sketch cells by group. */
+/**
+ * Everything one window accumulates: counter items by group and bucket, sketch cells by group.
+ * Counter values are summed in `values` (one slot per cell the window touched, in the order
+ * first touched) and written into the items' `cells` maps by `output`: a record adds to
+ * about six cells, and a map lookup and update per add cost ~15 % of the aggregation.
+ * Each map then gets its cells in the order they were first added, as when every add went
+ * straight to it, so the output is the same, map order included.
+ */
 interface WindowAcc {
   counters: Map<GroupName, (CounterItemDelta | undefined)[]>;
   sketches: Map<GroupName, SketchAcc>;
+  /** per cell id: 1 + its slot in `touched`/`values`, 0 when the window has not touched it */
+  slotOf: Int32Array;
+  /** the cells touched, in order, with their item */
+  touched: CellRef[];
+  touchedItems: CounterItemDelta[];
+  values: number[];
 }
 
 /** Cells of one `(metric, dimension)` by dimension value. */
@@ -114,8 +132,11 @@ class Accumulator {
   /** `records` cells by outcome, then reason (`-` for none) */
   private readonly qualityCells = new Map<string, CellCache>();
 
+  /** Number of cells made (`CellRef.id`). */
+  private cellCount = 0;
+
   private ref(group: GroupName, cell: string): CellRef {
-    return { cell, bucket: bucketOf(group, cell) };
+    return { cell, bucket: bucketOf(group, cell), id: this.cellCount++ };
   }
 
   /** Cached cell of a metric with no dimension. */
@@ -138,7 +159,7 @@ class Accumulator {
     if (windowStart === this.otherWindowStart) w = this.otherWindow!;
     else {
       w = this.windows.get(windowStart);
-      if (!w) this.windows.set(windowStart, (w = { counters: new Map(), sketches: new Map() }));
+      if (!w) this.windows.set(windowStart, (w = { counters: new Map(), sketches: new Map(), slotOf: new Int32Array(64), touched: [], touchedItems: [], values: [] }));
     }
     this.otherWindowStart = this.lastWindowStart;
     this.otherWindow = this.lastWindow;
@@ -153,9 +174,21 @@ class Accumulator {
     if (!buckets) w.counters.set(group, (buckets = new Array(GROUPS[group].buckets).fill(undefined)));
     let item = buckets[ref.bucket];
     if (!item) buckets[ref.bucket] = item = { group, bucket: ref.bucket, windowStart, cells: new Map(), firstPos: pos, lastPos: pos };
-    const cells = item.cells;
-    cells.set(ref.cell, (cells.get(ref.cell) ?? 0) + n);
     item.lastPos = pos;
+    const id = ref.id;
+    if (id >= w.slotOf.length) {
+      const grown = new Int32Array(Math.max(id + 1, w.slotOf.length * 2));
+      grown.set(w.slotOf);
+      w.slotOf = grown;
+    }
+    const slot = w.slotOf[id]! - 1;
+    if (slot >= 0) w.values[slot] = w.values[slot]! + n;
+    else {
+      w.slotOf[id] = w.touched.push(ref);
+      w.touchedItems.push(item);
+      // `0 + n`, as the sum started from 0 when the map was added to directly (-0 becomes 0)
+      w.values.push(0 + n);
+    }
   }
 
   sketch(group: GroupName, windowStart: number, cell: string, kind: SketchKind, pos: string): Sketch {
@@ -259,6 +292,7 @@ class Accumulator {
     const counters: CounterItemDelta[] = [];
     const sketches: SketchItemDelta[] = [];
     for (const w of this.windows.values()) {
+      for (let k = 0; k < w.touched.length; k++) w.touchedItems[k]!.cells.set(w.touched[k]!.cell, w.values[k]!);
       for (const buckets of w.counters.values()) for (const item of buckets) if (item) counters.push(item);
       for (const s of w.sketches.values()) {
         const cells = new Map<string, { kind: SketchKind; bytes: Uint8Array }>();
