@@ -249,9 +249,40 @@ export function cleanClickParts(
   ip: string | undefined,
   country: string | undefined,
 ): CleanClick {
-  const url = fields.pageUrl(pageUrl).clean;
+  return cleanClickFacts(fields, eventId, type, occurredAtMs, sessionId, anonymousId, userId, fields.pageUrl(pageUrl), referrer, title, searchQuery, p, fields.userAgent(userAgent), ipPrefixOf(ip), country);
+}
+
+/**
+ * {@link cleanClickParts} with the page URL, user agent and IP address already looked up
+ * (`fields.pageUrl`, `fields.userAgent`, `fields.ipPrefix`): the one-pass classification
+ * looks them up to validate and filter, and hands what it found on instead of looking the
+ * same three strings up again. Every cleaned click is built here.
+ *
+ * @example
+ * const page = EXACT_FIELDS.pageUrl('https://shop.example.com/cart');
+ * const c = cleanClickFacts(EXACT_FIELDS, 'e1', 'page_view', 1714564800000, 's1', 'a1', null, page,
+ *   undefined, undefined, undefined, undefined, EXACT_FIELDS.userAgent(undefined), EXACT_FIELDS.ipPrefix('203.0.113.7'), 'de');
+ * // c.page === 'shop.example.com/cart', c.ipPrefix === '203.0.113.0/24', c.country === 'DE'
+ */
+export function cleanClickFacts(
+  fields: ClickFields,
+  eventId: string,
+  type: CleanClick['type'],
+  occurredAtMs: number,
+  sessionId: string,
+  anonymousId: string,
+  userId: string | null,
+  page: PageUrlFacts,
+  referrer: string | undefined,
+  title: string | undefined,
+  searchQuery: string | undefined,
+  p: ValidClick['product'] | undefined,
+  ua: UserAgentFacts,
+  ipPrefix: string | null,
+  country: string | undefined,
+): CleanClick {
+  const url = page.clean;
   const pageHost = url?.host ?? '';
-  const ua = fields.userAgent(userAgent);
   return {
     kind: 'clickstream',
     eventId,
@@ -273,7 +304,7 @@ export function cleanClickParts(
     product: p ? { sku: fields.sku(p.sku), quantity: p.quantity, priceMinor: p.priceMinor, currency: p.currency } : null,
     device: ua.device,
     country: fields.country(country),
-    ipPrefix: ipPrefixOf(ip),
+    ipPrefix,
     userAgent: ua.userAgent,
   };
 }

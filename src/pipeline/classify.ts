@@ -3,7 +3,7 @@
  * both is a *candidate* that de-duplication turns into counted or duplicate. Cleaning
  * (SPEC §3) happens here too, for candidates only: filtered records are not stored.
  */
-import { ClickFields, cleanClick, cleanClickParts, EXACT_FIELDS } from '../clean/clean-click.ts';
+import { ClickFields, cleanClick, cleanClickFacts, EXACT_FIELDS } from '../clean/clean-click.ts';
 import { cleanTransaction } from '../clean/clean-transaction.ts';
 import type { CidrMatcher } from '../filter/cidr.ts';
 import { filterReason } from '../filter/filter.ts';
@@ -152,9 +152,13 @@ export function classifyValidClick(d: DecodedRecord, options: ClassifyOptions, f
     if (typeof q !== 'string') return null;
     query = q;
   }
-  if (!fields.pageUrl(url).http) return null;
+  // What is looked up here to validate and filter (page URL, address, user agent) is handed
+  // to the cleaning below rather than looked up again.
+  const pageFacts = fields.pageUrl(url);
+  if (!pageFacts.http) return null;
   // `truncateIp` is null exactly when `parseIp` is 0, and is remembered per address.
-  if (ip !== undefined && fields.ipPrefix(ip) === null) return null;
+  const ipPrefix = fields.ipPrefix(ip);
+  if (ip !== undefined && ipPrefix === null) return null;
   // 2. timestamp
   const ms = occurredAtMs(occurredAt);
   if (Number.isNaN(ms)) return null;
@@ -175,12 +179,13 @@ export function classifyValidClick(d: DecodedRecord, options: ClassifyOptions, f
 
   // Filters, in the order of `filterReason`.
   let filtered: FilterReason | null = null;
-  if (test === true) filtered = 'test';
-  else if (userAgent !== undefined && fields.userAgent(userAgent).bot) filtered = 'bot';
+  const ua = test === true ? null : fields.userAgent(userAgent);
+  if (ua === null) filtered = 'test';
+  else if (ua.bot) filtered = 'bot';
   else if (ip !== undefined && options.internalCidrs.size > 0 && options.internalCidrs.contains(ip)) filtered = 'internal_ip';
   if (filtered !== null) return record(d, 'filtered', filtered, undefined, eventId, undefined, undefined);
 
-  const clean = cleanClickParts(
+  const clean = cleanClickFacts(
     fields,
     eventId,
     type as CleanClick['type'],
@@ -188,13 +193,13 @@ export function classifyValidClick(d: DecodedRecord, options: ClassifyOptions, f
     sessionId,
     anonymousId,
     (userId as string | null | undefined) ?? null,
-    url,
+    pageFacts,
     referrer,
     title,
     query,
     product,
-    userAgent,
-    ip,
+    ua!,
+    ipPrefix,
     country,
   );
   return record(d, 'counted', null, undefined, eventId, clean, undefined);
