@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeBatch } from '../../src/decode/decode-batch.ts';
+import { decodeBatch, decodeEach, exactDecoded, strictBase64Latin1 } from '../../src/decode/decode-batch.ts';
 import { aggregate } from '../../src/decode/kpl.ts';
 import { positionKey } from '../../src/position.ts';
 import type { DecodedRecord, KinesisRecordInput } from '../../src/types.ts';
@@ -179,6 +179,34 @@ describe('decodeBatch', () => {
       { numRuns: 2000 },
     );
   });
+
+  it('decodes strict base64 straight to Latin-1 exactly when the checks accept it (strictBase64Latin1)', () => {
+    const strict = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+    const alphabet = fc.constantFrom(...'ABCXYZabcxyz0189+/=-_ \n\t\r\f\u00a0\u00e9\u0141'.split(''));
+    const text = fc.oneof(
+      fc.string({ unit: alphabet, maxLength: 24 }),
+      fc.uint8Array({ maxLength: 30 }).map((b) => Buffer.from(b).toString('base64')),
+      // valid base64 with one character inserted, replaced or removed
+      fc.tuple(fc.uint8Array({ minLength: 1, maxLength: 30 }), fc.nat(), alphabet, fc.constantFrom('insert', 'replace', 'remove')).map(([b, at, c, how]) => {
+        const s = Buffer.from(b).toString('base64');
+        const i = at % s.length;
+        return how === 'insert' ? s.slice(0, i) + c + s.slice(i) : how === 'replace' ? s.slice(0, i) + c + s.slice(i + 1) : s.slice(0, i) + s.slice(i + 1);
+      }),
+    );
+    fc.assert(
+      fc.property(text, (data) => {
+        // Prepare: the length the checks predict, as decodeRecord computes it
+        const len = data.length;
+        const pad = len === 0 ? 0 : data.charCodeAt(len - 1) !== 61 ? 0 : data.charCodeAt(len - 2) !== 61 ? 1 : 2;
+        // Act
+        const out = strictBase64Latin1(data, (len >> 2) * 3 - pad);
+        // Assert: accepted exactly when strict, with the bytes Buffer decodes
+        if (strict.test(data)) expect(out).toBe(Buffer.from(data, 'base64').toString('latin1'));
+        else if (len % 4 === 0) expect(out).toBeNull();
+      }),
+      { numRuns: 5000 },
+    );
+  });
 });
 
 /** What every decoded batch must satisfy, whatever its input. */
@@ -242,6 +270,29 @@ describe('decodeBatch fuzz', () => {
         checkInvariants(input, out);
       }),
       { numRuns: 1500 },
+    );
+  });
+
+  it('decodes to Latin-1 strings (latin1Strings) exactly as it decodes exactly, rejections included', () => {
+    const unicodeJson = fc.json({ maxDepth: 2 }).chain((t) => fc.constantFrom(t, t.replace(/"([^"]*)"/, '"é–😀$1"'), t.replace(/"([^"]*)"/, '"\\u00e9$1"'), `\ufeff${t}`));
+    const latin1Data = fc.oneof(data, unicodeJson.map(b64), fc.uint8Array({ maxLength: 60 }).map((b) => Buffer.from(b).toString('base64')));
+    fc.assert(
+      fc.property(fc.array(latin1Data, { maxLength: 12 }), fc.integer({ min: 0, max: 200 }), (datas, maxRecordBytes) => {
+        // Prepare
+        const input = kinesis(datas);
+        // Act
+        const latin1: DecodedRecord[] = [];
+        decodeEach(input, SHARD, { maxRecordBytes, latin1Strings: true }, (d) => {
+          // ASCII records are exact as they are, flagged `latin1: false`
+          const { latin1: flag, ...exactFields } = exactDecoded(d);
+          expect(flag === undefined || flag === false).toBe(true);
+          latin1.push(exactFields);
+        });
+        const exact = decodeBatch(input, SHARD, { maxRecordBytes });
+        // Assert
+        expect(latin1).toStrictEqual(exact);
+      }),
+      { numRuns: 3000 },
     );
   });
 
