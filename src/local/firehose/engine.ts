@@ -263,7 +263,9 @@ export class FirehoseEngine {
         for (const c of columns) {
           let v = row.get(c) ?? null;
           const len = maxLen.get(c);
-          if (truncate && v !== null && len !== undefined && [...v].length > len) v = [...v].slice(0, len).join('');
+          // Counted in code points, as PostgreSQL counts characters; a string no longer in
+          // UTF-16 units than the limit cannot be longer in code points.
+          if (truncate && v !== null && len !== undefined && v.length > len && [...v].length > len) v = [...v].slice(0, len).join('');
           // A lone surrogate would make the JSON invalid for PostgreSQL; as a parameter it
           // became U+FFFD in UTF-8, so make it that here too.
           o[c] = v === null ? null : v.toWellFormed();

@@ -13,6 +13,8 @@ export class JsonRecordError extends Error {}
 export type JsonRow = Map<string, string | null>;
 
 const WS = new Set([' ', '\t', '\n', '\r']);
+/** A number, `true`, `false` or `null`, matched in place (sticky: no slice of the text). */
+const SCALAR = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
 
 /**
  * Parses concatenated JSON objects.
@@ -31,20 +33,34 @@ export function parseJsonObjects(text: string): JsonRow[] {
   const skipWs = () => {
     while (i < n && WS.has(text[i]!)) i++;
   };
+  // Whether the last string `stringEnd` passed over needs JSON.parse (escapes, or control
+  // characters, which JSON.parse rejects); most strings are plain and are sliced out.
+  let escaped = false;
   const stringEnd = (start: number): number => {
     // `start` is at the opening quote; returns the index after the closing quote.
     let j = start + 1;
+    escaped = false;
     while (j < n) {
-      const c = text[j]!;
-      if (c === '\\') j += 2;
-      else if (c === '"') return j + 1;
-      else j++;
+      const c = text.charCodeAt(j);
+      if (c === 0x5c) {
+        escaped = true;
+        j += 2;
+      } else if (c === 0x22) return j + 1;
+      else {
+        if (c < 0x20) escaped = true;
+        j++;
+      }
     }
     i = start;
     return fail('unterminated string');
   };
   const readString = (): string => {
     const end = stringEnd(i);
+    if (!escaped) {
+      const value = text.slice(i + 1, end - 1);
+      i = end;
+      return value;
+    }
     let value: string;
     try {
       value = JSON.parse(text.slice(i, end)) as string;
@@ -89,7 +105,8 @@ export function parseJsonObjects(text: string): JsonRow[] {
       i = end;
       return raw;
     }
-    const m = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i, i + 400));
+    SCALAR.lastIndex = i;
+    const m = SCALAR.exec(text);
     if (!m) return fail('unexpected token');
     i += m[0].length;
     return m[0] === 'null' ? null : m[0];
