@@ -94,6 +94,8 @@ interface WindowAcc {
   touched: CellRef[];
   touchedItems: CounterItemDelta[];
   values: number[];
+  /** per cell id: the window's sketch of that cell, once looked up (see `sketch`) */
+  sketchOf: (Sketch | undefined)[];
 }
 
 /** Cells of one `(metric, dimension)` by dimension value. */
@@ -159,7 +161,7 @@ class Accumulator {
     if (windowStart === this.otherWindowStart) w = this.otherWindow!;
     else {
       w = this.windows.get(windowStart);
-      if (!w) this.windows.set(windowStart, (w = { counters: new Map(), sketches: new Map(), slotOf: new Int32Array(64), touched: [], touchedItems: [], values: [] }));
+      if (!w) this.windows.set(windowStart, (w = { counters: new Map(), sketches: new Map(), slotOf: new Int32Array(64), touched: [], touchedItems: [], values: [], sketchOf: [] }));
     }
     this.otherWindowStart = this.lastWindowStart;
     this.otherWindow = this.lastWindow;
@@ -191,15 +193,20 @@ class Accumulator {
     }
   }
 
-  sketch(group: GroupName, windowStart: number, cell: string, kind: SketchKind, pos: string): Sketch {
+  sketch(group: GroupName, windowStart: number, ref: CellRef, kind: SketchKind, pos: string): Sketch {
     const w = this.window(windowStart);
     let item = w.sketches.get(group);
     if (!item) w.sketches.set(group, (item = { group, windowStart, cells: new Map(), firstPos: pos, lastPos: pos }));
     item.lastPos = pos;
-    let s = item.cells.get(cell);
-    if (!s) {
-      s = kind === 'hll' ? HyperLogLog.empty() : DDSketch.empty();
-      item.cells.set(cell, s);
+    // Three sketches per click: found by cell number after the first time, not by name.
+    let s = w.sketchOf[ref.id];
+    if (s === undefined) {
+      s = item.cells.get(ref.cell);
+      if (!s) {
+        s = kind === 'hll' ? HyperLogLog.empty() : DDSketch.empty();
+        item.cells.set(ref.cell, s);
+      }
+      w.sketchOf[ref.id] = s;
     }
     return s;
   }
@@ -220,18 +227,18 @@ class Accumulator {
     // One hash of the visitor for both visitor sketches (remembered: see `hashSlot`).
     // Every record still goes through `sketch` (it moves the item's last position).
     const visitor = hashSlot(c.anonymousId);
-    const visitors = this.sketch('cs_sk', w, C.uniqueVisitors, 'hll', pos) as HyperLogLog;
+    const visitors = this.sketch('cs_sk', w, this.cell0('cs_sk', C.uniqueVisitors), 'hll', pos) as HyperLogLog;
     if (addedToVisitors[visitor] !== visitors) {
       visitors.addHash(hashHi[visitor]!, hashLo[visitor]!);
       addedToVisitors[visitor] = visitors;
     }
-    const byCountry = this.sketch('cs_sk', w, this.cell1(this.visitorsByCountry, 'cs_sk', 'unique_visitors', 'country', c.country).cell, 'hll', pos) as HyperLogLog;
+    const byCountry = this.sketch('cs_sk', w, this.cell1(this.visitorsByCountry, 'cs_sk', 'unique_visitors', 'country', c.country), 'hll', pos) as HyperLogLog;
     if (addedToCountry[visitor] !== byCountry) {
       byCountry.addHash(hashHi[visitor]!, hashLo[visitor]!);
       addedToCountry[visitor] = byCountry;
     }
     const session = hashSlot(c.sessionId);
-    const sessions = this.sketch('cs_sk', w, C.sessions, 'hll', pos) as HyperLogLog;
+    const sessions = this.sketch('cs_sk', w, this.cell0('cs_sk', C.sessions), 'hll', pos) as HyperLogLog;
     if (addedToSessions[session] !== sessions) {
       sessions.addHash(hashHi[session]!, hashLo[session]!);
       addedToSessions[session] = sessions;
@@ -253,7 +260,7 @@ class Accumulator {
       this.add('tx', w, this.cell1(this.ordersByPayment, 'tx', 'orders', 'payment_method', t.paymentMethod), 1, pos);
       this.add('tx', w, this.cell1(this.revenueByCurrency, 'tx', 'revenue', 'currency', t.currency), t.amountMinor, pos);
       this.add('tx', w, this.revenueCell(t.currency, t.country), t.amountMinor, pos);
-      (this.sketch('tx_sk', w, this.cell1(this.orderValueByCurrency, 'tx_sk', 'order_value', 'currency', t.currency).cell, 'ddsketch', pos) as DDSketch).add(t.amountMinor);
+      (this.sketch('tx_sk', w, this.cell1(this.orderValueByCurrency, 'tx_sk', 'order_value', 'currency', t.currency), 'ddsketch', pos) as DDSketch).add(t.amountMinor);
       for (const item of t.items) this.add('tx_sku', w, this.cell1(this.unitsBySku, 'tx_sku', 'units_sold', 'sku', item.sku), item.quantity, pos);
     } else {
       this.add('tx', w, this.cell1(this.refundsByCurrency, 'tx', 'refunds', 'currency', t.currency), 1, pos);
@@ -269,9 +276,26 @@ class Accumulator {
     return r;
   }
 
+  // The last record's arrival minute and `records` cell: most records of a batch share both.
+  private lastArrivalMs = Number.NaN;
+  private lastArrivalWindow = 0;
+  private lastOutcome: string | null = null;
+  private lastReason: string | null = null;
+  private lastQualityRef: CellRef | null = null;
+
   quality(r: ClassifiedRecord, streamName: string): void {
-    const ws = minuteOf(r.arrivalMs);
-    this.add('dq', ws, this.qualityRef(streamName, r.outcome, r.reason), 1, r.posKey);
+    let ws = this.lastArrivalWindow;
+    if (r.arrivalMs !== this.lastArrivalMs) {
+      ws = this.lastArrivalWindow = minuteOf(r.arrivalMs);
+      this.lastArrivalMs = r.arrivalMs;
+    }
+    let ref = this.lastQualityRef;
+    if (ref === null || r.outcome !== this.lastOutcome || r.reason !== this.lastReason) {
+      ref = this.lastQualityRef = this.qualityRef(streamName, r.outcome, r.reason);
+      this.lastOutcome = r.outcome;
+      this.lastReason = r.reason;
+    }
+    this.add('dq', ws, ref, 1, r.posKey);
     if (r.replaces) {
       // A replayed bad record moves from its old outcome to its new one: the four outcomes
       // still add up to the records written to the stream.
