@@ -18,7 +18,7 @@
 import { randomFillSync } from 'node:crypto';
 import type { SqlBackend } from '../sql-backend.ts';
 import { recordBufferFor, type RecordBuffer } from './buffer.ts';
-import { parseJsonObjects } from './json-records.ts';
+import { parseJsonObjects, type JsonRow, type ObjectSpans } from './json-records.ts';
 import type { DeliveryStreamDefinition } from './common.ts';
 
 const STREAMS_TABLE = '_firehose_delivery_streams';
@@ -250,15 +250,36 @@ export class FirehoseEngine {
     const columns = listed && listed.trim() !== '' ? listed.split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1').toLowerCase()) : [...maxLen.keys()];
     for (const c of columns) if (!maxLen.has(c)) throw new Error(`ERROR: column "${c}" of relation "${def.redshift.CopyCommand.DataTableName}" does not exist`);
     const truncate = /\bTRUNCATECOLUMNS\b/i.test(def.redshift.CopyCommand.CopyOptions ?? '');
-    const rows = parseJsonObjects(text);
+    const spans: ObjectSpans = { start: [], end: [], plain: [] };
+    const rows = parseJsonObjects(text, spans);
     const columnList = columns.map((c) => `"${c.replace(/"/g, '""')}"`).join(', ');
     // One JSON parameter per statement, spread into the table's row type by PostgreSQL:
     // each value still reaches its column as text and is cast by the column type's own
     // input function, as a parameter per value would be, at ~40 % of the cost (thousands of
-    // parameters per statement are slow to bind).
+    // parameters per statement are slow to bind). An object PostgreSQL reads as we do
+    // (`ObjectSpans.plain`) and that needs no truncation goes in as it was written; any
+    // other is rebuilt from what we read.
     const sql = `INSERT INTO ${table} (${columnList}) SELECT ${columnList} FROM json_populate_recordset(NULL::${table}, $1::json)`;
+    const loaded = new Set(columns);
+    // As written: a plain object whose keys are all loaded columns (PostgreSQL casts every
+    // key it knows, loaded or not) and whose strings need no truncation.
+    const asWritten = (row: JsonRow, r: number): boolean => {
+      if (!spans.plain[r]) return false;
+      for (const [c, v] of row) {
+        if (!loaded.has(c)) return false;
+        const len = maxLen.get(c);
+        if (truncate && v !== null && len !== undefined && v.length > len && [...v].length > len) return false;
+      }
+      return true;
+    };
     for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-      const objects = rows.slice(start, start + ROWS_PER_STATEMENT).map((row) => {
+      const objects: string[] = [];
+      for (let r = start; r < Math.min(rows.length, start + ROWS_PER_STATEMENT); r++) {
+        const row = rows[r]!;
+        if (asWritten(row, r)) {
+          objects.push(text.slice(spans.start[r], spans.end[r]));
+          continue;
+        }
         const o: Record<string, string | null> = {};
         for (const c of columns) {
           let v = row.get(c) ?? null;
@@ -270,9 +291,9 @@ export class FirehoseEngine {
           // became U+FFFD in UTF-8, so make it that here too.
           o[c] = v === null ? null : v.toWellFormed();
         }
-        return o;
-      });
-      await tx.query(sql, [JSON.stringify(objects)]);
+        objects.push(JSON.stringify(o));
+      }
+      await tx.query(sql, [`[${objects.join(',')}]`]);
     }
   }
 

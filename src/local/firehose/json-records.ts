@@ -17,14 +17,28 @@ const WS = new Set([' ', '\t', '\n', '\r']);
 const SCALAR = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
 
 /**
- * Parses concatenated JSON objects.
+ * Where each object is in the text, and whether PostgreSQL would read its text exactly as
+ * `parseJsonObjects` reads it (`json_populate_recordset`): keys already lower case, no
+ * repeated key, no escape that PostgreSQL's JSON refuses (a lone surrogate) or that hides
+ * a key's case. A loader can then hand such objects to PostgreSQL as they are.
+ */
+export interface ObjectSpans {
+  start: number[];
+  end: number[];
+  plain: boolean[];
+}
+
+/**
+ * Parses concatenated JSON objects; with `spans`, also records where each one is.
  *
  * @example
  * parseJsonObjects('{"a":1}\n{"A":"x","b":null}');
  * // → [Map{'a' → '1'}, Map{'a' → 'x', 'b' → null}]
  */
-export function parseJsonObjects(text: string): JsonRow[] {
+export function parseJsonObjects(text: string, spans?: ObjectSpans): JsonRow[] {
   const rows: JsonRow[] = [];
+  // Whether the object being read is plain (see `ObjectSpans`).
+  let plain = true;
   let i = 0;
   const n = text.length;
   const fail = (what: string): never => {
@@ -92,7 +106,11 @@ export function parseJsonObjects(text: string): JsonRow[] {
   };
   const readValue = (): string | null => {
     const c = text[i];
-    if (c === '"') return readString();
+    if (c === '"') {
+      const value = readString();
+      if (escaped && !value.isWellFormed()) plain = false;
+      return value;
+    }
     if (c === '{' || c === '[') {
       const start = i;
       const end = compositeEnd(i);
@@ -103,6 +121,7 @@ export function parseJsonObjects(text: string): JsonRow[] {
         return fail('bad nested value');
       }
       i = end;
+      if (raw.includes('\\')) plain = false;
       return raw;
     }
     SCALAR.lastIndex = i;
@@ -114,6 +133,8 @@ export function parseJsonObjects(text: string): JsonRow[] {
 
   for (skipWs(); i < n; skipWs()) {
     if (text[i] !== '{') fail('expected a JSON object');
+    const start = i;
+    plain = true;
     i++;
     const row: JsonRow = new Map();
     skipWs();
@@ -122,7 +143,9 @@ export function parseJsonObjects(text: string): JsonRow[] {
       for (;;) {
         skipWs();
         if (text[i] !== '"') fail('expected a member name');
-        const key = readString().toLowerCase();
+        const name = readString();
+        const key = name.toLowerCase();
+        if (escaped || key !== name || row.has(key)) plain = false;
         skipWs();
         if (text[i] !== ':') fail("expected ':'");
         i++;
@@ -142,6 +165,11 @@ export function parseJsonObjects(text: string): JsonRow[] {
       }
     }
     rows.push(row);
+    if (spans) {
+      spans.start.push(start);
+      spans.end.push(i);
+      spans.plain.push(plain);
+    }
   }
   return rows;
 }
