@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatTimestamp, parseTimestamp, sqlIdentifier, sqlNumber, sqlString, sqlTimestamp, truncateUtf8 } from '../../../src/sinks/redshift/sql-literal.ts';
 
@@ -60,5 +61,23 @@ describe('sqlIdentifier', () => {
   it('quotes safe names and refuses anything else', () => {
     expect(sqlIdentifier('metric_counters')).toBe('"metric_counters"');
     expect(() => sqlIdentifier('x"; DROP TABLE y; --')).toThrow(RangeError);
+  });
+});
+
+describe('formatTimestamp against Date#toISOString', () => {
+  it('writes what the ISO string says, whatever came before it (its per-second cache)', () => {
+    const reference = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+    const near = fc.integer({ min: -5_000, max: 5_000 });
+    const base = fc.oneof(fc.integer({ min: -62_135_596_800_000, max: 253_402_300_799_999 }), fc.constant(0), fc.constant(Date.UTC(2026, 0, 1)));
+    fc.assert(
+      fc.property(base, fc.array(fc.oneof(near, near.map((d) => d + 0.5)), { maxLength: 20 }), (t, deltas) => {
+        // Act / Assert: a run of nearby times, whole and fractional, as a batch has
+        for (const d of deltas) {
+          const ms = Math.min(253_402_300_799_999, Math.max(-62_135_596_800_000, t + d));
+          expect(formatTimestamp(ms)).toBe(reference(ms));
+        }
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });
