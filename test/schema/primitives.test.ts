@@ -183,6 +183,20 @@ describe('isDecimalText / isIdText / codePointLength', () => {
     expect(isIdText('', 64)).toBe(false);
     expect(isIdText('a b', 64)).toBe(false);
     expect(isIdText('é', 64)).toBe(false);
+    expect(isIdText('a\n', 64)).toBe(false);
+  });
+
+  it('agrees with a character-by-character reading of [A-Za-z0-9_-]{1,max} on arbitrary strings', () => {
+    const allowed = new Set('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-');
+    const unit = fc.oneof(fc.constantFrom(...allowed, ' ', '\n', '.', 'é', '\u0130', '\u212a', '😀', '\ud800'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }));
+    fc.assert(
+      fc.property(fc.string({ unit, maxLength: 70 }), fc.integer({ min: 0, max: 66 }), (s, max) => {
+        // Act + Assert
+        const expected = s.length >= 1 && s.length <= max && [...s].every((c) => allowed.has(c));
+        expect(isIdText(s, max)).toBe(expected);
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it('counts code points like zod 4', () => {
