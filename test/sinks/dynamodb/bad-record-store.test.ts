@@ -9,7 +9,9 @@ import { BACKENDS, injectThrottling, tableNames, useBackend } from './backends.t
 
 const noSleep = { attempts: 30, baseMs: 0, capMs: 0, sleep: async () => {} };
 const source: BatchSource = { stream: 'clickstream', streamName: 'dev-clickstream', shardId: 'shardId-000000000001' };
-const ARRIVAL = Date.UTC(2026, 10, 22, 12, 0, 0);
+// Relative to now: the items' TTL is arrival + 14 days, and DynamoDB Local deletes expired
+// items (those expired less than five years ago) at moments of its own choosing.
+const ARRIVAL = Math.floor(Date.now() / 60_000) * 60_000 - 3_600_000;
 
 function rejected(i: number, overrides: Partial<ClassifiedRecord> = {}): ClassifiedRecord {
   const seq = String(49_000_000_000n + BigInt(i));

@@ -7,6 +7,10 @@ import { ensureTables } from '../../../src/sinks/dynamodb/tables.ts';
 import { HORIZONS, claim, dedupeConformance } from '../../dedupe/conformance.ts';
 import { BACKENDS, injectThrottling, tableNames, useBackend } from './backends.ts';
 
+// Arrival times near now: an item's TTL is arrival + horizon + 7 days, and DynamoDB Local
+// deletes expired items (those expired less than five years ago) whenever it likes.
+const T_NOW = Math.floor(Date.now() / 1000) * 1000 - 3_600_000;
+
 const noSleep = { attempts: 30, baseMs: 0, capMs: 0, sleep: async () => {} };
 
 const CASES = BACKENDS.flatMap((b) => (['single', 'transact'] as DedupeWrites[]).map((w) => [b, w] as const));
@@ -26,7 +30,7 @@ describe.each(CASES)('DynamoDedupeStore on %s, %s writes', (backendName, writes)
     // Prepare
     const table = await freshTable();
     const store = new DynamoDedupeStore(env.client, table, HORIZONS, { retry: noSleep, writes });
-    const claims = Array.from({ length: 100 }, (_, i) => claim(`t${i}|purchase|completed`, i + 1, 1_700_000_000_000, 'transactions'));
+    const claims = Array.from({ length: 100 }, (_, i) => claim(`t${i}|purchase|completed`, i + 1, T_NOW, 'transactions'));
 
     // Act
     await store.claim(claims);
@@ -35,8 +39,8 @@ describe.each(CASES)('DynamoDedupeStore on %s, %s writes', (backendName, writes)
 
     // Assert
     expect(item.Item?.pos?.S).toBe(positionKey('1'));
-    expect(item.Item?.arr?.N).toBe('1700000000000');
-    expect(Number(item.Item?.ttl?.N)).toBe(Math.ceil((1_700_000_000_000 + HORIZONS.transactions + 7 * 86_400_000) / 1000));
+    expect(item.Item?.arr?.N).toBe(String(T_NOW));
+    expect(Number(item.Item?.ttl?.N)).toBe(Math.ceil((T_NOW + HORIZONS.transactions + 7 * 86_400_000) / 1000));
     if (writes === 'single') expect(store.stats).toEqual({ requests: 200, wcu: 200, conditionalFailures: 100 });
     // One transaction of 100 new keys, then one cancelled transaction whose reasons carry
     // all 100 remembered copies.
@@ -86,7 +90,7 @@ describe.each(CASES)('DynamoDedupeStore on %s, %s writes', (backendName, writes)
     // Prepare: 250 keys remembered, then 350 claims: 100 replays of themselves, 100 producer
     // duplicates, 50 copies arriving after the horizon, 100 new keys
     const store = new DynamoDedupeStore(env.client, await freshTable(), HORIZONS, { retry: noSleep, writes });
-    const t0 = 1_700_000_000_000;
+    const t0 = T_NOW;
     await store.claim(Array.from({ length: 250 }, (_, i) => claim(`k${i}`, i + 1, t0)));
     const claims = [
       ...Array.from({ length: 100 }, (_, i) => claim(`k${i}`, i + 1, t0)),

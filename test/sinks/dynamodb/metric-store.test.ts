@@ -36,7 +36,12 @@ interface Rec {
 }
 
 /** 23:58 UTC: the windows of the tests straddle a day boundary (two partitions). */
-const T0 = Date.UTC(2026, 10, 22, 23, 58);
+// 23:58 UTC two days ago: windows cross midnight, and the items' TTL (window + 35 days) is
+// in the future — DynamoDB Local deletes expired items (expired less than five years ago)
+// at moments of its own choosing.
+const TODAY = new Date();
+const T0 = Date.UTC(TODAY.getUTCFullYear(), TODAY.getUTCMonth(), TODAY.getUTCDate() - 2, 23, 58);
+const T0_DAY = new Date(T0).toISOString().slice(0, 10);
 const MIN = 60_000;
 
 function prng(seed: number): () => number {
@@ -502,7 +507,7 @@ describe.each(BACKENDS)('DynamoMetricStore on %s', (backendName) => {
     // Act
     await store.applyCounters('clickstream/shardId-000000000000', deltas, recomputeCounters(recs));
     await store.applySketches('clickstream/shardId-000000000000', sketchDeltas(recs), recomputeSketches(recs));
-    const item = await env.client.send(new GetItemCommand({ TableName: (store as unknown as { tableName: string }).tableName, Key: { pk: { S: 'C#events#2026-11-22' }, sk: { S: '2026-11-22T23:58#00' } } }));
+    const item = await env.client.send(new GetItemCommand({ TableName: (store as unknown as { tableName: string }).tableName, Key: { pk: { S: `C#events#${T0_DAY}` }, sk: { S: `${T0_DAY}T23:58#00` } } }));
 
     // Assert
     expect(store.stats.requests).toBe(deltas.length + sketchDeltas(recs).length);
