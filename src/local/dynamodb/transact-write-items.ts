@@ -78,7 +78,7 @@ function asApiError(err: DynaliteError): DynamoApiError {
   throw err;
 }
 
-async function prepare(store: Store, entry: unknown, index: number): Promise<Operation> {
+async function prepare(store: Store, entry: unknown, index: number, tables: Map<string, Promise<TableDescription | undefined>>): Promise<Operation> {
   const e = (entry ?? {}) as Record<string, Record<string, unknown> | undefined>;
   const kinds = (['Put', 'Delete', 'ConditionCheck', 'Update'] as const).filter((k) => e[k] != null);
   if (kinds.length !== 1) throw validation(`TransactItems[${index}] must contain exactly one of ConditionCheck, Put, Update or Delete`);
@@ -102,7 +102,11 @@ async function prepare(store: Store, entry: unknown, index: number): Promise<Ope
     throw asApiError(err as DynaliteError);
   }
   const tableName = data.TableName as string;
-  const table = await promisify<TableDescription>((cb) => store.getTable(tableName, cb)).catch((err: DynaliteError) => {
+  // One read of a table's description per request, not per item: dynalite keeps it in its
+  // LevelDB and decodes it on every read (the claims' 100 items all name the same table).
+  let described = tables.get(tableName);
+  if (!described) tables.set(tableName, (described = promisify<TableDescription>((cb) => store.getTable(tableName, cb))));
+  const table = await described.catch((err: DynaliteError) => {
     throw asApiError(err);
   });
   if (!table) throw validation(`table ${tableName} not found`);
@@ -233,7 +237,8 @@ export async function transactWriteItems(store: Store, input: Record<string, unk
   if (items.length < 1 || items.length > MAX_ITEMS) {
     throw validation(`1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have length ${items.length < 1 ? 'greater than or equal to 1' : `less than or equal to ${MAX_ITEMS}`}`);
   }
-  const ops = await Promise.all(items.map((entry, i) => prepare(store, entry, i)));
+  const tables = new Map<string, Promise<TableDescription | undefined>>();
+  const ops = await Promise.all(items.map((entry, i) => prepare(store, entry, i, tables)));
   const seen = new Set<string>();
   for (const op of ops) {
     const id = `${op.data.TableName}\u0000${op.key}`;
