@@ -19,7 +19,8 @@
  * profiles of every thread during the throughput run, summarised on stderr; kept in
  * `BENCH_E2E_PROFILE_DIR` when set, for Chrome DevTools or `bench/e2e-profile.ts`),
  * `BENCH_E2E_DEDUPE=memory|off` (for the profile only: what exact de-duplication costs; the
- * targets are for the default, `exact`).
+ * targets are for the default, `exact`), `BENCH_E2E_SHARDS` (default 2), `BENCH_E2E_BATCH_SIZE`
+ * (default: the event source mapping's, `src/settings.ts`).
  */
 import fs from 'node:fs';
 import os from 'node:os';
