@@ -129,8 +129,10 @@ export class FirehoseEngine {
   async delete(name: string): Promise<void> {
     this.definitions.delete(name);
     await this.buffers.get(name)?.delivering?.catch(() => {});
-    await this.backend.query(`DELETE FROM ${STREAMS_TABLE} WHERE name = $1`, [name]);
+    // Records first: an interrupted delete leaves a stream to delete again, never records
+    // without a stream (which a new stream of the same name would deliver).
     await this.store.drop(name);
+    await this.backend.query(`DELETE FROM ${STREAMS_TABLE} WHERE name = $1`, [name]);
     this.buffers.delete(name);
   }
 
