@@ -8,8 +8,8 @@
  * - on PGlite in memory nothing outlives the process anyway, so writing every record into
  *   the database twice (buffer, then table) would buy nothing: the buffer is an array
  *   that lives as long as that database object (an endpoint restarted on the same backend
- *   finds its records again). It costs a fraction of the SQL buffer: the local stack's
- *   Firehose went from ~250 to ~60 µs of database time per record (docs/e2e-performance.md).
+ *   finds its records again). Together with the cheaper load in `engine.ts`, the local
+ *   Firehose path went from ~250 to ~100 µs per record (docs/e2e-performance.md).
  */
 import type { SqlBackend } from '../sql-backend.ts';
 
@@ -151,11 +151,7 @@ class MemoryRecordBuffer implements RecordBuffer {
     await this.backend.transaction((tx) => load(tx, taken.map((e) => e.data)));
     // Appends during the load went to the end; a drop or an error move may have removed
     // entries meanwhile, so remove exactly the delivered ones.
-    const delivered = new Set(taken.map((e) => e.seq));
-    this.streams.set(
-      stream,
-      (this.streams.get(stream) ?? []).filter((e) => !delivered.has(e.seq)),
-    );
+    this.remove(stream, taken);
     return n;
   }
 
@@ -170,12 +166,17 @@ class MemoryRecordBuffer implements RecordBuffer {
       return `($${p - 3}, $1, $${p - 2}, $${p - 1}, decode($${p}, 'hex'), $2)`;
     });
     await this.backend.query(`INSERT INTO ${ERRORS_TABLE} (seq, stream, record_id, arrived_ms, data, error) VALUES ${tuples.join(', ')}`, params);
-    const gone = new Set(moved.map((e) => e.seq));
+    this.remove(stream, moved);
+    return moved.length;
+  }
+
+  /** Removes exactly `entries` from a stream's list, whatever else changed meanwhile. */
+  private remove(stream: string, entries: readonly MemoryEntry[]): void {
+    const gone = new Set(entries.map((e) => e.seq));
     this.streams.set(
       stream,
       (this.streams.get(stream) ?? []).filter((e) => !gone.has(e.seq)),
     );
-    return moved.length;
   }
 
   async drop(stream: string): Promise<void> {
