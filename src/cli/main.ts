@@ -4,7 +4,6 @@
  * to do, with exit code 2, never a stack trace.
  */
 import fs from 'node:fs';
-import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.ts';
 import { StreamMetricsError, UsageError } from '../errors.ts';
@@ -190,10 +189,10 @@ async function produceCommand(argv: string[]): Promise<number> {
   const { createKinesisClient, produce } = await import('../local/producer.ts');
   const kinesis = createKinesisClient({ region: config.region });
   const streamName = config.streams[stream];
-  let records: AsyncIterable<{ partitionKey: string; data: string }>;
+  let records: AsyncIterable<{ partitionKey: string; data: string | Uint8Array }>;
   if (values.file) {
     if (!fs.existsSync(values.file)) throw new UsageError(`--file: no such file "${values.file}"`);
-    records = fileRecords(values.file);
+    records = (await import('./jsonl.ts')).fileRecords(values.file);
   } else {
     const n = positiveInt('--generate', values.generate)!;
     const gen = await import('../generate/index.ts');
@@ -215,16 +214,4 @@ async function produceCommand(argv: string[]): Promise<number> {
   process.stderr.write(`produced ${sent} records to ${streamName}\n`);
   kinesis.destroy();
   return 0;
-}
-
-async function* fileRecords(file: string): AsyncIterable<{ partitionKey: string; data: string }> {
-  const rl = readline.createInterface({ input: fs.createReadStream(file, 'utf8'), crlfDelay: Infinity });
-  let i = 0;
-  for await (const line of rl) {
-    if (line.trim() === '') continue;
-    // Partition by the record's own id when it has one, so one entity stays on one shard.
-    const id = /"(?:eventId|transactionId|sessionId)"\s*:\s*"([^"]{1,128})"/.exec(line)?.[1];
-    yield { partitionKey: id ?? String(i), data: line };
-    i++;
-  }
 }
