@@ -24,6 +24,7 @@ import { installFastSequenceParsing } from './kinesalite-sequence.ts';
 import { DynamoCheckpointStore } from './poller/checkpoint-store.ts';
 import { FileFailureDestination } from './poller/on-failure.ts';
 import { workerInvoker } from './poller/invoker.ts';
+import type { LogSink } from './log-sink.ts';
 import { KinesisPoller } from './poller/poller.ts';
 import { createKinesisClient, produce } from './producer.ts';
 
@@ -47,7 +48,10 @@ export interface StackOptions {
   eventSource?: Partial<FunctionSettings['eventSource']>;
   /** extra worker environment (tests) */
   env?: Record<string, string>;
+  /** progress and poller failure lines (default: nowhere) */
   log?: (line: string) => void;
+  /** the workers' output, whole lines (default: this process's stderr) */
+  workerLog?: (lines: string) => void;
 }
 
 export interface Stack {
@@ -60,7 +64,8 @@ export interface Stack {
   pollers: Record<StreamKind, KinesisPoller>;
   failures: FileFailureDestination;
   startProducer(rate: number): void;
-  startDashboard(out: NodeJS.WriteStream): void;
+  /** redraws the dashboard on `out`; `logSink`: where the log goes meanwhile (its problems are shown) */
+  startDashboard(out: NodeJS.WriteStream, logSink?: LogSink): void;
   /** resolves when every shard of both streams has been read to its tip */
   idle(): Promise<void>;
   flush(): Promise<void>;
@@ -144,10 +149,11 @@ export function createPoller(
     functions?: Record<StreamKind, FunctionSettings>;
     eventSource?: Partial<FunctionSettings['eventSource']>;
     log?: (line: string) => void;
+    workerLog?: (lines: string) => void;
   },
 ): KinesisPoller {
   const fn = (o.functions ?? FUNCTIONS)[stream];
-  const invoker = workerInvoker({ handlerModule: path.join(o.root, fn.entry), timeoutMs: fn.timeoutSeconds * 1000, memoryMb: fn.memoryMb, env: o.env });
+  const invoker = workerInvoker({ handlerModule: path.join(o.root, fn.entry), timeoutMs: fn.timeoutSeconds * 1000, memoryMb: fn.memoryMb, env: o.env, ...(o.workerLog ? { log: o.workerLog } : {}) });
   const log = o.log ?? (() => {});
   return new KinesisPoller({
     kinesis: o.kinesis,
@@ -233,7 +239,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const functions = options.functions ?? FUNCTIONS;
   const pollers = {} as Record<StreamKind, KinesisPoller>;
   for (const stream of ['clickstream', 'transactions'] as const) {
-    pollers[stream] = createPoller(stream, { kinesis, checkpoints, failures, root: options.root, env, functions, ...(options.eventSource ? { eventSource: options.eventSource } : {}), log });
+    pollers[stream] = createPoller(stream, { kinesis, checkpoints, failures, root: options.root, env, functions, ...(options.eventSource ? { eventSource: options.eventSource } : {}), log, ...(options.workerLog ? { workerLog: options.workerLog } : {}) });
   }
   log('starting pollers (handlers run in worker threads with Lambda limits)…');
   await Promise.all(Object.values(pollers).map((p) => p.start()));
@@ -267,9 +273,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       producing = state;
       log(`synthetic producer: ~${rate} records/s (clickstream ${clickRate}/s, transactions ${txRate}/s)`);
     },
-    startDashboard(out) {
+    startDashboard(out, logSink) {
       void import('./dashboard.ts').then(({ startDashboard }) => {
-        dashboard = startDashboard(out, stack);
+        dashboard = startDashboard(out, stack, logSink);
       });
     },
     async idle() {

@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { parseChaos } from '../chaos.ts';
 import { ConfigError, UsageError } from '../errors.ts';
 import { FUNCTIONS, RESOURCE_NAMES } from '../settings.ts';
+import { LogSink } from './log-sink.ts';
 import { startStack, type Stack } from './stack.ts';
 
 export interface UpOptions {
@@ -82,18 +83,29 @@ export async function upCommand(argv: string[]): Promise<number> {
     if (!(await portFree(p))) throw new ConfigError('--port-base', `port ${p} is in use (another "stream-metrics up"?); stop it or pass --port-base 0 for any free ports`);
   }
   // Progress goes to stderr, so that with --json stdout carries nothing but the ready line.
-  const log = (line: string) => process.stderr.write(`${line}\n`);
+  // Once the dashboard owns a terminal, log lines (the workers' one per batch, the pollers'
+  // failures) would scroll through its frame: they go to a file in the data directory, and
+  // the dashboard shows the latest problems and where the file is.
+  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'stream-metrics-'));
+  const logSink = options.dashboard && process.stdout.isTTY ? new LogSink(path.join(dataDir, 'stream-metrics.log')) : undefined;
+  let toTerminal = true;
+  const log = (line: string) => {
+    if (toTerminal || !logSink) process.stderr.write(`${line}\n`);
+    else logSink.write(line);
+  };
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
   let stack: Stack | undefined;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    toTerminal = true;
     log(`stream-metrics: ${signal}: stopping (finishing in-flight batches, saving checkpoints)…`);
     const force = setTimeout(() => process.exit(1), 20_000);
     force.unref();
     await stack?.stop();
-    log('stream-metrics: stopped');
+    await logSink?.close();
+    log(`stream-metrics: stopped${logSink ? ` (log: ${logSink.path})` : ''}`);
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
@@ -102,13 +114,14 @@ export async function upCommand(argv: string[]): Promise<number> {
   stack = await startStack({
     root,
     ports,
-    dataDir: options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'stream-metrics-')),
+    dataDir,
     persistent: options.dataDir !== undefined,
     ...(options.pgUrl ? { pgUrl: options.pgUrl } : {}),
     chaos: options.chaos,
     shards: options.shards,
     functions: FUNCTIONS,
     log,
+    ...(logSink ? { workerLog: logSink.write } : {}),
   });
   const ready = {
     ready: true,
@@ -139,7 +152,10 @@ export async function upCommand(argv: string[]): Promise<number> {
     );
   }
   if (options.producer) stack.startProducer(options.rate);
-  if (options.dashboard) stack.startDashboard(process.stdout);
+  if (options.dashboard) {
+    toTerminal = false;
+    stack.startDashboard(process.stdout, logSink);
+  }
   await new Promise(() => {});
   return 0;
 }

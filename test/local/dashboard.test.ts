@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderFrame } from '../../src/local/dashboard.ts';
+import { formatMoney, renderFrame } from '../../src/local/dashboard.ts';
 
 describe('renderFrame', () => {
   it('fits 80 columns and shows rates, shards, minutes, top pages and data quality', () => {
@@ -10,10 +10,16 @@ describe('renderFrame', () => {
     const frame = renderFrame({
       now,
       inRate: 123.4,
+      outRate: 98.6,
       failures: 1,
       shards: [{ stream: 'clickstream', shardId: 'shardId-000000000000', recordsIn: 1000, iteratorAgeMs: 1500, failures: 0 }],
       pageViews: [1, 2, 3].map((m) => ({ metric: 'page_views', windowStart: ws(m), dims: {}, value: m * 10 })),
-      revenue: [{ metric: 'revenue', windowStart: ws(3), dims: { currency: 'USD' }, value: 1999 }],
+      revenue: [
+        { metric: 'revenue', windowStart: ws(3), dims: { currency: 'USD' }, value: 1930889 },
+        { metric: 'revenue', windowStart: ws(3), dims: { currency: 'JPY' }, value: 817730 },
+      ],
+      problems: ['10:05:01 warn clickstream/shardId-000000000000 sink write failed: ' + 'x'.repeat(100)],
+      logPath: '/tmp/sm/stream-metrics.log',
       topPages: [{ metric: 'page_views', windowStart: ws(0), dims: { page: `shop.example.com/${'x'.repeat(200)}` }, value: 42 }],
       quality: [
         { metric: 'records', windowStart: ws(0), dims: { outcome: 'counted' }, value: 990 },
@@ -23,10 +29,51 @@ describe('renderFrame', () => {
     // Assert
     const lines = frame.split('\n');
     expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(80);
-    expect(frame).toContain('records in:    123/s');
+    expect(frame).toContain('records/s  in    123  out     99');
     expect(frame).toContain('clickstream/shardId-000000000000');
     expect(frame).toContain('1.5 s');
-    expect(frame).toMatch(/10:03\s+30\s+USD 1999/);
+    expect(frame).toMatch(/minute\s+page views\s+revenue USD\s+revenue JPY\n/);
+    expect(frame).toMatch(/10:02\s+20\s+-\s+-\n/);
+    expect(frame).toMatch(/10:03\s+30\s+19,308\.89\s+817,730\n/);
     expect(frame).toContain('counted 990   rejected 10');
+    expect(frame).toContain('  10:05:01 warn clickstream/shardId-000000000000 sink write failed: xxx');
+    expect(frame).toContain('full log: /tmp/sm/stream-metrics.log');
+  });
+
+  it('shows revenue for the four largest currencies in columns that fit 80 characters', () => {
+    // Prepare
+    const ws = new Date(Date.UTC(2026, 10, 23, 10, 3)).toISOString();
+    const amounts: [string, number][] = [['USD', 999_999_999_99], ['EUR', 5_00], ['JPY', 70_000], ['GBP', 3_00], ['BHD', 1]];
+    // Act
+    const frame = renderFrame({
+      now: 0, inRate: 0, outRate: 0, failures: 0, shards: [], topPages: [], quality: [],
+      pageViews: [{ metric: 'page_views', windowStart: ws, dims: {}, value: 1 }],
+      revenue: amounts.map(([currency, value]) => ({ metric: 'revenue', windowStart: ws, dims: { currency }, value })),
+    });
+    // Assert: BHD (the smallest in minor units here) left out
+    expect(Math.max(...frame.split('\n').map((l) => l.length))).toBeLessThanOrEqual(80);
+    expect(frame).toMatch(/page views\s+revenue USD\s+revenue JPY\s+revenue EUR\s+revenue GBP\n/);
+    expect(frame).toMatch(/999,999,999.99\s+70,000\s+5.00\s+3.00\n/);
+  });
+
+  it('says so when there are no problems', () => {
+    // Prepare / Act
+    const frame = renderFrame({ now: 0, inRate: 0, outRate: 0, failures: 0, shards: [], pageViews: [], revenue: [], topPages: [], quality: [] });
+    // Assert
+    expect(frame).toContain('problems: none');
+    expect(frame).not.toContain('full log');
+  });
+});
+
+describe('formatMoney', () => {
+  it('writes minor units with the currency\'s digits and thousands separators, exactly', () => {
+    // Prepare / Act / Assert
+    expect(formatMoney(1930889, 'USD')).toBe('USD 19,308.89');
+    expect(formatMoney(5, 'EUR')).toBe('EUR 0.05');
+    expect(formatMoney(817730, 'JPY')).toBe('JPY 817,730');
+    expect(formatMoney(1234567, 'BHD')).toBe('BHD 1,234.567');
+    expect(formatMoney(-300, 'USD')).toBe('USD -3.00');
+    expect(formatMoney(9_007_199_254_740_991, 'USD')).toBe('USD 90,071,992,547,409.91');
+    expect(formatMoney(0, 'USD')).toBe('USD 0.00');
   });
 });

@@ -94,10 +94,11 @@ export interface WorkerInvokerOptions {
   /** limit of a cold start (module import); default 60 s (Lambda: 10 s, but laptops are slower) */
   initTimeoutMs?: number;
   /**
-   * receives the sandbox's stdout/stderr (Lambda sends them to CloudWatch); default: this
-   * process's stderr, keeping stdout free for the command line's own output
+   * receives the sandbox's stdout/stderr (Lambda sends them to CloudWatch) as whole lines,
+   * each ending in a newline, Embedded Metric Format metadata left out (`sandboxOutput`);
+   * default: this process's stderr, keeping stdout free for the command line's own output
    */
-  log?: (chunk: string) => void;
+  log?: (lines: string) => void;
 }
 
 // The sandbox's bootstrap, plain JavaScript evaluated in the worker: it registers tsx (so
@@ -170,7 +171,7 @@ export function workerInvoker(options: WorkerInvokerOptions): Invoker {
   const functionName = options.functionName ?? path.basename(options.handlerModule).replace(/\.[cm]?[jt]s$/, '');
   const initTimeoutMs = options.initTimeoutMs ?? 60_000;
   // Two writers, not one: a sandbox's stdout and stderr each split lines where they like.
-  const output = () => (options.log ? options.log : sandboxOutput((text) => void process.stderr.write(text)));
+  const output = () => sandboxOutput(options.log ?? ((text) => void process.stderr.write(text)));
   let nextId = 1;
   let closed = false;
   let tsxApi: string | undefined;

@@ -52,6 +52,8 @@ export type PollerEvent =
 export interface ShardStats {
   /** records read from the shard */
   recordsIn: number;
+  /** records done with: their batch succeeded (or the part before a partial failure), or they were given up on */
+  recordsOut: number;
   /** invocations */
   batches: number;
   /** failed invocations (function errors and partial batch failures) */
@@ -284,7 +286,7 @@ export class KinesisPoller {
       const closed = shard.SequenceNumberRange?.EndingSequenceNumber !== undefined;
       const state: ShardState = { shardId, parents, closed, status: 'waiting', spec: { type: 'TRIM_HORIZON' }, caughtUpAt: -Infinity, busy: false };
       const cp = this.#initialCheckpoints.get(shardId);
-      this.stats[shardId] = { recordsIn: 0, batches: 0, failures: 0, discarded: 0, iteratorAgeMs: 0, ...(cp?.sequenceNumber ? { lastSequenceNumber: cp.sequenceNumber } : {}) };
+      this.stats[shardId] = { recordsIn: 0, recordsOut: 0, batches: 0, failures: 0, discarded: 0, iteratorAgeMs: 0, ...(cp?.sequenceNumber ? { lastSequenceNumber: cp.sequenceNumber } : {}) };
       if (cp) {
         state.checkpoint = cp;
         if (cp.shardEnded) state.status = 'ended';
@@ -544,6 +546,7 @@ export class KinesisPoller {
 
       if (verdict.kind === 'success') {
         await this.#checkpoint(state, last);
+        stats.recordsOut += b.records.length;
         this.#log({ type: 'batch-succeeded', shardId, size: b.records.length, first, last });
         queue.shift();
         continue;
@@ -557,6 +560,7 @@ export class KinesisPoller {
         if (verdict.index > 0) {
           // Checkpoint just before the lowest failed record; retry from it.
           await this.#checkpoint(state, b.records[verdict.index - 1]!.sequenceNumber);
+          stats.recordsOut += verdict.index;
           b.records = b.records.slice(verdict.index);
           // With BisectBatchOnFunctionError Lambda splits at the returned sequence number: a split,
           // which consumes no retry. Without it, the retry of the rest is a retry.
@@ -618,6 +622,7 @@ export class KinesisPoller {
       this.#log({ type: 'sent-to-destination', ...summary });
     } else this.#log({ type: 'discarded-no-destination', ...summary });
     this.stats[state.shardId]!.discarded += records.length;
+    this.stats[state.shardId]!.recordsOut += records.length;
     await this.#checkpoint(state, last.sequenceNumber);
   }
 }

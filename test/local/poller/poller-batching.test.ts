@@ -43,7 +43,7 @@ describe('KinesisPoller batching', () => {
     });
     // seconds, with a fraction, close to now
     expect(Math.abs(r.kinesis.approximateArrivalTimestamp - Date.now() / 1000)).toBeLessThan(60);
-    expect(poller.stats['shardId-000000000000']).toMatchObject({ recordsIn: 3, batches: 1, failures: 0, lastSequenceNumber: puts[2]!.sequenceNumber });
+    expect(poller.stats['shardId-000000000000']).toMatchObject({ recordsIn: 3, recordsOut: 3, batches: 1, failures: 0, lastSequenceNumber: puts[2]!.sequenceNumber });
   });
 
   it('BatchSize caps every invocation; records arrive in order, each once', async () => {
