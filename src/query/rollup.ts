@@ -106,9 +106,10 @@ export function rollup(plan: QueryPlan, req: QueryRequest, cells: Iterable<Store
     let value: QueryValue;
     let sortValue: number;
     if (plan.def.kind === 'counter') {
-      // A cell can sum to 0 only when counts moved away from it (a replayed bad record
-      // leaves `rejected`): no row, as if nothing had ever been counted there.
-      if (g.sum === 0) continue;
+      // A `records` cell can sum to 0 only when counts moved away from it (a replayed bad
+      // record leaves `rejected`): no row, as if nothing had ever been counted there. Other
+      // counters only ever add, so a 0 is a real answer (`revenue` of orders of "0.00").
+      if (g.sum === 0 && plan.def.name === 'records') continue;
       value = g.sum;
       sortValue = g.sum;
     } else if (plan.def.kind === 'hll') {

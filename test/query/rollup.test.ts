@@ -78,4 +78,16 @@ describe('rollup', () => {
     ]);
     expect(rows.map((r) => [r.dims.outcome, r.value])).toEqual([['counted', 3]]);
   });
+
+  it('keeps a money sum of zero: a window whose only orders cost nothing has revenue 0, not no row', () => {
+    // Prepare: a completed purchase of "0.00" USD and one of 12.34 BHD in the same minute.
+    const req = { metric: 'revenue', fromMs: T0, toMs: T0 + MIN, by: [], grain: '1m' as const };
+    // Act
+    const rows = rollup(planQuery(req), req, [
+      { windowStart: T0, dims: { currency: 'USD' }, value: 0 },
+      { windowStart: T0, dims: { currency: 'BHD' }, value: 12340 },
+    ]);
+    // Assert
+    expect(rows.map((r) => [r.dims.currency, r.value])).toEqual([['BHD', 12340], ['USD', 0]]);
+  });
 });
