@@ -9,6 +9,7 @@ import { loadConfig } from '../config.ts';
 import { StreamMetricsError, UsageError } from '../errors.ts';
 import { METRICS } from '../metrics/catalog.ts';
 import { GRAIN_MS, type Grain } from '../query/rollup.ts';
+import { parseQueryTime } from '../query/time.ts';
 import { formatRows, type Format } from './format.ts';
 
 const HELP = `stream-metrics — real-time stream analytics workers
@@ -123,7 +124,8 @@ export function reportError(err: unknown): number {
   }
   const e = err as { code?: string; message?: string; name?: string };
   if (e?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || e?.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || e?.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
-    process.stderr.write(`stream-metrics: ${e.message}; run "stream-metrics help"\n`);
+    // parseArgs words some errors over several lines (`--top -1`): one line, as every error.
+    process.stderr.write(`stream-metrics: ${String(e.message).replace(/\s*\n\s*/g, ' ')}; run "stream-metrics help"\n`);
     return 2;
   }
   if (e?.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(String(e?.message))) {
@@ -143,7 +145,7 @@ function positiveInt(name: string, value: string | undefined): number | undefine
 
 function parseTime(name: string, value: string | undefined): number {
   if (value === undefined) throw new UsageError(`${name} is required (an ISO time such as 2026-11-23T10:00:00Z)`);
-  const ms = Date.parse(value);
+  const ms = parseQueryTime(value);
   if (Number.isNaN(ms)) throw new UsageError(`${name}: "${value}" is not an ISO time (e.g. 2026-11-23T10:00:00Z)`);
   return ms;
 }
@@ -152,6 +154,7 @@ async function queryCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: QUERY_OPTIONS });
   const metric = positionals[0];
   if (!metric) throw new UsageError('query needs a METRIC; run "stream-metrics metrics" for the list');
+  if (positionals.length > 1) throw new UsageError(`query takes one METRIC, got also "${positionals.slice(1).join(' ')}"`);
   const fromMs = parseTime('--from', values.from);
   const toMs = parseTime('--to', values.to);
   if (toMs <= fromMs) throw new UsageError('--to must be after --from');

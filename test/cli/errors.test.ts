@@ -48,6 +48,18 @@ describe('command-line errors', () => {
     expect(b.stderr.trim()).toBe('stream-metrics: --to: "soon" is not an ISO time (e.g. 2026-11-23T10:00:00Z)');
   });
 
+  it('query: --from/--to must be ISO times (no lenient Date.parse), one METRIC, one-line errors', async () => {
+    const a = await run(['query', 'orders', '--from', '1', '--to', '2']);
+    expect(a.code).toBe(2);
+    expect(a.stderr.trim()).toBe('stream-metrics: --from: "1" is not an ISO time (e.g. 2026-11-23T10:00:00Z)');
+    const b = await run(['query', 'orders', 'revenue', '--from', '2026-11-23T10:00Z', '--to', '2026-11-23T11:00Z']);
+    expect(b.code).toBe(2);
+    expect(b.stderr.trim()).toBe('stream-metrics: query takes one METRIC, got also "revenue"');
+    const c = await run(['query', 'orders', '--from', '2026-11-23T10:00Z', '--to', '2026-11-23T11:00Z', '--top', '-1']);
+    expect(c.code).toBe(2);
+    expect(c.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   it('produce: needs exactly one source', async () => {
     const r = await run(['produce', '--stream', 'clickstream']);
     expect(r.code).toBe(2);
