@@ -13,10 +13,11 @@
  * is at most α + 0.5/x ≤ 1%. That is why α = 0.005 and not 0.01: it leaves room for the
  * rounding (SPEC §4 asks for ≤ 1% relative error).
  *
- * Quantile definition (DDSketch's): rank = q·(n−1); the answer is the value of the first
- * bucket whose cumulative count exceeds the rank, i.e. an estimate of the element at
- * 0-based index ⌊q·(n−1)⌋ of the sorted values. Ranks that fall on the first or last element
- * return the exact min or max.
+ * Quantile definition: linear interpolation between the elements at 0-based indexes ⌊h⌋ and
+ * ⌊h⌋+1 of the sorted values, h = q·(n−1) — what `PERCENTILE_CONT` gives an analyst on the
+ * cleaned `transactions` table in Redshift, and numpy's and pandas' default. Each element is
+ * estimated as DDSketch does (the value of the first bucket whose cumulative count exceeds
+ * its rank); the first and last are the exact min and max.
  *
  * Bounded size without collapsing. Values are integers in [0, 2^53 − 1], so keys lie in
  * [0, 3674]: a sketch never has more than 3,675 buckets, whatever it holds. The bound holds
@@ -139,23 +140,44 @@ export class DDSketch {
   }
 
   /**
-   * The value at quantile `q` (0 ≤ q ≤ 1): an integer within 1% of the element at index
-   * ⌊q·(n−1)⌋ of the sorted values, exact for the first and last element and for values
-   * below 100. NaN for an empty sketch.
+   * The value at quantile `q` (0 ≤ q ≤ 1), interpolated linearly between the two elements
+   * around rank q·(n−1), as PostgreSQL's and Redshift's `PERCENTILE_CONT`, numpy's and
+   * pandas' default and a spreadsheet's `PERCENTILE.INC` define it: with h = q·(n−1),
+   * x[⌊h⌋] + (h − ⌊h⌋)·(x[⌊h⌋+1] − x[⌊h⌋]) over the sorted values. Each of the two elements
+   * is estimated within 1% (exact for the first and last and for values below 100), so their
+   * weighted mean is too; it is rounded to hundredths of a minor unit. NaN for an empty sketch.
    *
    * @example
    * const s = DDSketch.empty();
    * for (let v = 1; v <= 1000; v++) s.add(v * 100);
-   * s.quantile(0.9); // ≈ 90,000 (within 1%)
+   * s.quantile(0.9); // ≈ 90,010 (within 1%: x[899] = 90,000, x[900] = 90,100, h = 899.1)
+   * const two = DDSketch.empty();
+   * two.add(1000); two.add(2050);
+   * two.quantile(0.5); // 1525
    */
   quantile(q: number): number {
     if (!(q >= 0 && q <= 1)) throw new RangeError(`DDSketch: quantile must be in [0, 1], got ${q}`);
     if (this.total === 0) return NaN;
-    const rank = q * (this.total - 1);
-    if (rank < 1) return this.min;
-    if (Math.floor(rank) >= this.total - 1) return this.max;
-    if (rank < this.zeroCount) return 0;
-    const r = rank - this.zeroCount;
+    const h = q * (this.total - 1);
+    const lo = Math.floor(h);
+    const v = this.valueAt(lo);
+    const frac = h - lo;
+    if (frac === 0) return v;
+    const x = v + (this.valueAt(lo + 1) - v) * frac;
+    const hundredths = Math.round(x * 100);
+    return Number.isSafeInteger(hundredths) ? hundredths / 100 : x;
+  }
+
+  /**
+   * An integer within 1% of the element at 0-based index `i` of the sorted values: the value
+   * of the first bucket whose cumulative count exceeds `i`, clamped to the exact [min, max];
+   * the exact min and max for the first and last element.
+   */
+  private valueAt(i: number): number {
+    if (i <= 0) return this.min;
+    if (i >= this.total - 1) return this.max;
+    if (i < this.zeroCount) return 0;
+    const r = i - this.zeroCount;
     let cum = 0;
     const keys = this.sortedKeys();
     let key = keys[keys.length - 1]!; // unreachable fallback: counts add up to the total

@@ -1,7 +1,9 @@
 import fc from 'fast-check';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { DDSketch, DDSKETCH_MAX_BUCKETS, mergeSketchBytes } from '../../src/sketch/index.ts';
 import { chunks, normal, seeded } from './support.ts';
+import { PG_URL } from '../local/redshift-data/support.ts';
 
 const build = (values: Iterable<number>): DDSketch => {
   const s = DDSketch.empty();
@@ -10,8 +12,12 @@ const build = (values: Iterable<number>): DDSketch => {
 };
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const QS = [0, 0.001, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1];
-/** DDSketch's quantile definition on exact data: the element at index ⌊q·(n−1)⌋ */
-const exactQuantile = (sorted: readonly number[], q: number): number => sorted[Math.floor(q * (sorted.length - 1))]!;
+/** The quantile on exact data, as PERCENTILE_CONT and numpy define it: linear interpolation at h = q·(n−1) */
+const exactQuantile = (sorted: readonly number[], q: number): number => {
+  const h = q * (sorted.length - 1);
+  const lo = Math.floor(h);
+  return lo + 1 < sorted.length ? sorted[lo]! + (h - lo) * (sorted[lo + 1]! - sorted[lo]!) : sorted[lo]!;
+};
 /** amounts in minor units: mostly realistic, sometimes zero, sometimes huge */
 const amount = fc.oneof(
   { weight: 6, arbitrary: fc.integer({ min: 1, max: 500_000 }) },
@@ -21,19 +27,23 @@ const amount = fc.oneof(
 );
 const amounts = fc.array(amount, { maxLength: 300 });
 
-/** asserts the sketch's quantiles against the exact ones: ≤ 1% relative, exact below 100 */
+/**
+ * asserts the sketch's quantiles against the exact ones: ≤ 1% relative (plus the rounding to
+ * hundredths), exact (to the hundredth) when both elements around the rank are below 100
+ */
 function expectAccurate(s: DDSketch, values: readonly number[], label: string): number {
   const sorted = [...values].sort((a, b) => a - b);
   let worst = 0;
   for (const q of QS) {
     const want = exactQuantile(sorted, q);
     const got = s.quantile(q);
-    expect(Number.isInteger(got), `${label} q=${q}`).toBe(true);
-    if (want < 100) expect(got, `${label} q=${q}`).toBe(want);
+    const h = q * (sorted.length - 1);
+    const around = [sorted[Math.floor(h)]!, sorted[Math.min(Math.floor(h) + 1, sorted.length - 1)]!];
+    if (Math.max(...around) < 100) expect(Math.abs(got - want), `${label} q=${q}: got ${got}, want ${want}`).toBeLessThanOrEqual(0.005 + 1e-9);
     else {
       const rel = Math.abs(got - want) / want;
       worst = Math.max(worst, rel);
-      expect(rel, `${label} q=${q}: got ${got}, want ${want}`).toBeLessThanOrEqual(0.01);
+      expect(Math.abs(got - want), `${label} q=${q}: got ${got}, want ${want}`).toBeLessThanOrEqual(0.01 * want + 0.005);
     }
   }
   return worst;
@@ -75,6 +85,44 @@ describe('DDSketch.quantile', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('interpolates between the two elements around the rank, as PERCENTILE_CONT does', () => {
+    // Prepare (first and last elements are exact, so are values below 100)
+    const two = build([1000, 2050]);
+    const tail = build([50, 700]);
+    const four = build([500, 1000, 2050, 9900]);
+    // Act / Assert
+    expect(two.quantile(0.5)).toBe(1525);
+    expect(tail.quantile(0.99)).toBe(693.5);
+    // inner elements are estimates (within 1%); the first and last are exact
+    expect(Math.abs(four.quantile(0.5) - 1525)).toBeLessThanOrEqual(15.25);
+    expect(Math.abs(four.quantile(0.9) - 7545)).toBeLessThanOrEqual(75.45);
+    expect(build([1, 2, 4]).quantile(0.25)).toBe(1.5);
+  });
+
+  it('agrees with PostgreSQL\'s percentile_cont within 1% on random amounts', async () => {
+    // Prepare: the local PostgreSQL, the Redshift stand-in, computes the exact answer
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    const rnd = seeded(7);
+    try {
+      for (const n of [1, 2, 3, 7, 50, 1000]) {
+        const values = Array.from({ length: n }, () => (rnd() < 0.1 ? Math.floor(rnd() * 100) : Math.round(Math.exp(6 + 2 * normal(rnd)))));
+        const s = build(values);
+        // Act
+        const { rows } = await client.query<{ p50: number; p90: number; p99: number }>(
+          'SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v) AS p50, percentile_cont(0.9) WITHIN GROUP (ORDER BY v) AS p90, percentile_cont(0.99) WITHIN GROUP (ORDER BY v) AS p99 FROM unnest($1::bigint[]) AS v',
+          [values],
+        );
+        // Assert
+        for (const [q, want] of [[0.5, rows[0]!.p50], [0.9, rows[0]!.p90], [0.99, rows[0]!.p99]] as const) {
+          expect(Math.abs(s.quantile(q) - want), `n=${n} q=${q}: got ${s.quantile(q)}, PostgreSQL ${want}`).toBeLessThanOrEqual(0.01 * want + 0.005);
+        }
+      }
+    } finally {
+      await client.end();
+    }
   });
 
   it('returns exact min and max at q = 0 and q = 1 and rejects q outside [0, 1]', () => {
