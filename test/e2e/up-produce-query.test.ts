@@ -28,7 +28,9 @@ afterEach(async () => {
 /** A dataset as JSON lines per stream, with the reference computed once over it. */
 function dataset(seed: number, records: number) {
   const now = Date.now();
-  const scenario = buildScenario({ seed, records, shards: 1, startMs: now - 4 * MIN });
+  // The scenario spaces arrivals ~200 ms apart: start early enough that every event is in the
+  // past when produced (the reference takes "now" as arrival; future events would flip).
+  const scenario = buildScenario({ seed, records, shards: 1, startMs: now - records * 210 - 4 * MIN });
   const lines: Record<'clickstream' | 'transactions', string[]> = { clickstream: [], transactions: [] };
   for (const r of scenario) {
     const bytes = Buffer.from(r.kinesis.data, 'base64');
