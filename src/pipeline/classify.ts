@@ -136,8 +136,8 @@ export function classifyValidClick(d: DecodedRecord, options: ClassifyOptions, f
   if (userAgent !== undefined && (typeof userAgent !== 'string' || !hasLength(userAgent, 0, 1024))) return null;
   const ip = e.ip;
   if (ip !== undefined && typeof ip !== 'string') return null;
-  const country = e.country;
-  if (country !== undefined && typeof country !== 'string') return null;
+  // Any other type is an unknown country (`ZZ`), not a rejection (SPEC §1.1).
+  const country = typeof e.country === 'string' ? e.country : undefined;
   const test = e.test;
   if (test !== undefined && typeof test !== 'boolean') return null;
   const prod = e.product;

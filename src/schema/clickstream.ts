@@ -14,6 +14,7 @@
  */
 import { z } from 'zod';
 import {
+  countryField,
   currencyField,
   decimalField,
   httpUrlField,
@@ -55,7 +56,7 @@ const common = {
   page: pageSchema,
   userAgent: z.string().max(1024).optional(),
   ip: ipField.optional(),
-  country: z.string().optional(),
+  country: countryField.optional(),
   test: z.boolean().optional(),
 };
 

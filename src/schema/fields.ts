@@ -72,3 +72,10 @@ export const skuField = z.string().min(1).max(64);
 
 /** A count of units: a safe integer ≥ 1. */
 export const quantityField = z.int().min(1);
+
+/**
+ * `country`: an ISO 3166-1 alpha-2 code in any case, surrounding white space allowed. SPEC
+ * §1.1: anything that is not an assigned code is `ZZ`, "not a rejection" — so any JSON value
+ * is accepted here, whatever its type (`null`, a number…), and cleaning makes it `ZZ`.
+ */
+export const countryField = z.unknown().meta({ description: 'ISO 3166-1 alpha-2 country code, case-insensitive, trimmed; any other value (of any type) counts as unknown (ZZ), never a rejection' });

@@ -11,7 +11,7 @@
  * - Unknown extra fields, at any level, are ignored and dropped.
  */
 import { z } from 'zod';
-import { currencyField, decimalField, idField, occurredAtField, quantityField, shortIdField, skuField } from './fields.ts';
+import { countryField, currencyField, decimalField, idField, occurredAtField, quantityField, shortIdField, skuField } from './fields.ts';
 
 /** Most line items one transaction may carry. */
 export const MAX_ITEMS = 1000;
@@ -46,7 +46,7 @@ export const transactionSchema = z.object({
   currency: currencyField,
   items: z.array(itemSchema).max(MAX_ITEMS).optional(),
   paymentMethod: z.enum(PAYMENT_METHODS).default('other'),
-  country: z.string().optional(),
+  country: countryField.optional(),
   sessionId: shortIdField.optional(),
   originalTransactionId: shortIdField.optional(),
   test: z.boolean().optional(),

@@ -157,8 +157,8 @@ export function validateClick(value: unknown, arrivalMs: number, options: Valida
   if ((e = optStr(userAgent, 0, 1024))) return fail('schema_violation', `userAgent: ${e}`);
   const ip = v.ip;
   if ((e = optStr(ip, 0, Infinity))) return fail('schema_violation', `ip: ${e}`);
-  const country = v.country;
-  if ((e = optStr(country, 0, Infinity))) return fail('schema_violation', `country: ${e}`);
+  // Not a string (null, a number…): an unknown country, `ZZ` after cleaning, never a rejection (SPEC §1.1).
+  const country = typeof v.country === 'string' ? v.country : undefined;
   const test = v.test;
   if (test !== undefined && typeof test !== 'boolean') {
     return fail('schema_violation', `test: expected boolean, received ${typeName(test)}`);
@@ -284,8 +284,8 @@ export function validateTransaction(
   if (paymentMethod !== undefined && (typeof paymentMethod !== 'string' || !PAYMENT_SET.has(paymentMethod))) {
     return fail('schema_violation', `paymentMethod: expected one of ${PAYMENT_METHODS.join('|')}`);
   }
-  const country = v.country;
-  if ((e = optStr(country, 0, Infinity))) return fail('schema_violation', `country: ${e}`);
+  // Not a string: an unknown country (`ZZ`), never a rejection (SPEC §1.1).
+  const country = typeof v.country === 'string' ? v.country : undefined;
   const sessionId = v.sessionId;
   if ((e = optStr(sessionId, 1, 128))) return fail('schema_violation', `sessionId: ${e}`);
   const originalTransactionId = v.originalTransactionId;

@@ -91,7 +91,7 @@ export function validateClickWithZod(
   if (r.search) out.search = { query: r.search.query };
   if (r.userAgent !== undefined) out.userAgent = r.userAgent;
   if (r.ip !== undefined) out.ip = r.ip;
-  if (r.country !== undefined) out.country = r.country;
+  if (typeof r.country === 'string') out.country = r.country;
   if (r.test !== undefined) out.test = r.test;
   return { ok: true, value: out };
 }
@@ -140,7 +140,7 @@ export function validateTransactionWithZod(
     items,
     paymentMethod: r.paymentMethod,
   };
-  if (r.country !== undefined) out.country = r.country;
+  if (typeof r.country === 'string') out.country = r.country;
   if (r.sessionId !== undefined) out.sessionId = r.sessionId;
   if (r.originalTransactionId !== undefined) out.originalTransactionId = r.originalTransactionId;
   if (r.test !== undefined) out.test = r.test;

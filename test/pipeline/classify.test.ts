@@ -182,4 +182,23 @@ describe('classify on Latin-1 decoded values ≡ classifyReference on exactly de
     expect(r.outcome).toBe('counted');
     expect(r.clean).toMatchObject({ title: 'Jacket – Navy', sessionId: 'sess-é', country: 'DE', device: 'desktop' });
   });
+
+  it('counts an event whose country is not a string (null, a number) with country ZZ, on both paths', () => {
+    for (const country of [null, 276, { code: 'DE' }]) {
+      // Prepare
+      const event = { eventId: 'e1', type: 'page_view', occurredAt: ARRIVAL_MS, sessionId: 's1', anonymousId: 'a1', page: { url: 'https://shop.example.com/p' }, country };
+      let decoded: DecodedRecord | undefined;
+      decodeEach([kinesis(Buffer.from(JSON.stringify(event), 'utf8'))], 'shardId-000000000000', { maxRecordBytes: 1_048_576, latin1Strings: true }, (d) => {
+        decoded = d;
+      });
+      // Act
+      const fast = classify('clickstream', decoded!, NO_INTERNAL);
+      const reference = classifyReference('clickstream', decoded!, NO_INTERNAL);
+      // Assert
+      for (const r of [fast, reference]) {
+        expect(r.outcome, JSON.stringify(country)).toBe('counted');
+        expect(r.clean, JSON.stringify(country)).toMatchObject({ country: 'ZZ' });
+      }
+    }
+  });
 });

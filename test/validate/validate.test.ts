@@ -99,7 +99,6 @@ describe('validateClick', () => {
       [{ ...click, type: 'search', search: { query: 5 } }, 'search.query:'],
       [{ ...click, userAgent: 'u'.repeat(1025) }, 'userAgent: must be at most 1024 chars'],
       [{ ...click, ip: '256.0.0.1' }, 'ip: not an IPv4 or IPv6 address'],
-      [{ ...click, country: null }, 'country:'],
       [{ ...click, test: 'true' }, 'test:'],
     ];
     for (const [record, detail] of cases) {
@@ -111,8 +110,16 @@ describe('validateClick', () => {
     }
   });
 
-  it('accepts boundary lengths and any country', () => {
+  it('accepts boundary lengths and any country, of any type (not a string: unknown, never a rejection)', () => {
     // Act + Assert
+    for (const country of [null, 123, true, ['DE'], { code: 'DE' }]) {
+      const r = checkClick({ ...click, country });
+      expect(reasonOf(r), JSON.stringify(country)).toBe('ok');
+      expect(r.ok && (r.value as { country?: unknown }).country, JSON.stringify(country)).toBeUndefined();
+      const t = checkTx({ ...tx, country });
+      expect(reasonOf(t), JSON.stringify(country)).toBe('ok');
+      expect(t.ok && (t.value as { country?: unknown }).country, JSON.stringify(country)).toBeUndefined();
+    }
     expect(reasonOf(checkClick({ ...click, eventId: 'e'.repeat(64), sessionId: '😀'.repeat(128), country: 'not a country' }))).toBe('ok');
     expect(reasonOf(checkClick({ ...click, userAgent: 'u'.repeat(1024), ip: '2001:db8::1', page: { url: `https://x.com/${'p'.repeat(2034)}` } }))).toBe('ok');
   });
