@@ -132,6 +132,21 @@ export function reportError(err: unknown): number {
     process.stderr.write(`stream-metrics: cannot reach the endpoint (${e.message}); is "stream-metrics up" running, and are AWS_ENDPOINT_URL_* set to what it printed?\n`);
     return 1;
   }
+  // The SDK's own words for a missing setup say nothing about the local stack: say what to do.
+  const LOCAL_HINT = 'for the local stack, run the "export" lines that "stream-metrics up" prints';
+  if (e?.name === 'CredentialsProviderError') {
+    process.stderr.write(`stream-metrics: no AWS credentials found; ${LOCAL_HINT} (any credentials work there), or configure credentials for your AWS account (AWS_PROFILE, aws configure)\n`);
+    return 1;
+  }
+  if (e?.code === 'ENOTFOUND' || /ENOTFOUND/.test(String(e?.message))) {
+    const host = /ENOTFOUND (\S+)/.exec(String(e?.message))?.[1] ?? 'the endpoint';
+    process.stderr.write(`stream-metrics: cannot resolve ${host} (no network, or AWS_ENDPOINT_URL_* not set to the local stack); ${LOCAL_HINT}\n`);
+    return 1;
+  }
+  if (e?.name === 'ResourceNotFoundException') {
+    process.stderr.write(`stream-metrics: ${e.message ?? 'resource not found'}; is the stack running ("stream-metrics up") or deployed ("npm run deploy"), and are AWS_REGION and AWS_ENDPOINT_URL_* set for it?\n`);
+    return 1;
+  }
   process.stderr.write(`stream-metrics: ${e?.name ?? 'Error'}: ${e?.message ?? String(err)}\n`);
   return 1;
 }

@@ -5,6 +5,7 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { run } from '../support/cli.ts';
+import { startBackend } from '../sinks/dynamodb/backends.ts';
 
 const oneLine = (stderr: string) => stderr.trim().split('\n').filter((l) => !/^(starting|connecting|creating)/.test(l));
 
@@ -64,5 +65,41 @@ describe('command-line errors', () => {
     const r = await run(['produce', '--stream', 'clickstream']);
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe('stream-metrics: give exactly one of --file F.jsonl or --generate N');
+  });
+});
+
+describe('command-line errors about the AWS setup', () => {
+  const QUERY = ['query', 'page_views', '--from', '2026-11-23T10:00Z', '--to', '2026-11-23T11:00Z'];
+  const bare = { PATH: process.env.PATH, HOME: '/nonexistent', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+
+  it('no credentials at all: says how to point the CLI at the local stack or at AWS', async () => {
+    // Act
+    const r = await run(QUERY, bare);
+    // Assert
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe('stream-metrics: no AWS credentials found; for the local stack, run the "export" lines that "stream-metrics up" prints (any credentials work there), or configure credentials for your AWS account (AWS_PROFILE, aws configure)');
+  });
+
+  it('an endpoint host that does not resolve: names the host and the local way', async () => {
+    // Act: `.invalid` never resolves (RFC 6761), as an AWS host does not without a network
+    const r = await run(['produce', '--stream', 'clickstream', '--generate', '1'], { ...bare, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y', AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL_KINESIS: 'http://kinesis.invalid:4567' });
+    // Assert
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe('stream-metrics: cannot resolve kinesis.invalid (no network, or AWS_ENDPOINT_URL_* not set to the local stack); for the local stack, run the "export" lines that "stream-metrics up" prints');
+  });
+
+  it('a DynamoDB without the tables: says the stack is not there, not the SDK\'s words', async () => {
+    // Prepare: a bare dynalite, none of the stack's tables
+    const backend = await startBackend('dynalite');
+    try {
+      // Act
+      const r = await run(QUERY, { ...bare, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_DYNAMODB: backend.endpoint });
+      // Assert
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/^stream-metrics: .*not found.*; is the stack running \("stream-metrics up"\) or deployed \("npm run deploy"\), and are AWS_REGION and AWS_ENDPOINT_URL_\* set for it\?/);
+    } finally {
+      await backend.stop();
+    }
   });
 });
