@@ -3,7 +3,8 @@
  * --file` a generated dataset (duplicates, bad records, late events, KPL aggregates) →
  * `query --format json` equals the reference for every metric, from DynamoDB and from
  * Redshift; then the same under `--chaos on`, across a kill -9 and restart with the same
- * `--data-dir`, and across a shard split in the middle of the stream.
+ * `--data-dir`, across a shard split in the middle of the stream, and for a larger data set
+ * (20,000 records) under `--chaos on`.
  */
 import { KinesisClient, ListShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -152,5 +153,17 @@ describe('stream-metrics up → produce → query', () => {
     kinesis.destroy();
     // Assert
     await expectReference(current, d, ['dynamodb']);
+  }, E2E_TIMEOUT);
+
+  it('a larger data set (20,000 records over ~1 h of event time) under --chaos on: every metric still equals the reference', async () => {
+    // Prepare: the size at which an earlier version of this file's reference went wrong
+    // (events ahead of "now"); ~40 batches per shard, with crashes, throttling and timeouts
+    const d = dataset(505, 20_000);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-'));
+    current = await startUp(['--no-producer', '--chaos', 'on']);
+    // Act
+    await produceAll(current, d.lines, dir);
+    // Assert
+    await expectReference(current, d, ['dynamodb', 'redshift']);
   }, E2E_TIMEOUT);
 });
