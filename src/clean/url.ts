@@ -212,13 +212,48 @@ function parseUrl(url: string, out: UrlParts): boolean {
   return true;
 }
 
+const isHex = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+
+/**
+ * A cut path without a broken end: a partial `%X`/`%` escape is dropped, and so are the
+ * escapes of a UTF-8 character whose last bytes were cut off.
+ *
+ * @example
+ * cutEscapes('/caf%C3%A'); // '/caf'
+ * cutEscapes('/caf%C3%A9'); // '/caf%C3%A9'
+ */
+export function cutEscapes(cut: string): string {
+  let n = cut.length;
+  if (n >= 1 && cut.charCodeAt(n - 1) === 37) n -= 1;
+  else if (n >= 2 && cut.charCodeAt(n - 2) === 37) n -= 2;
+  // The trailing complete escapes (at most 4: one UTF-8 character), oldest first.
+  const bytes: number[] = [];
+  let start = n;
+  while (bytes.length < 4 && start >= 3 && cut.charCodeAt(start - 3) === 37 && isHex(cut.charCodeAt(start - 2)) && isHex(cut.charCodeAt(start - 1))) {
+    bytes.unshift(parseInt(cut.slice(start - 2, start), 16));
+    start -= 3;
+  }
+  for (let i = bytes.length - 1; i >= 0; i--) {
+    const b = bytes[i]!;
+    if (b < 0x80) break; // an ASCII escape ends a character
+    if (b >= 0xc0) {
+      const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
+      if (bytes.length - i < need) n = start + 3 * i;
+      break;
+    }
+  }
+  return n === cut.length ? cut : cut.slice(0, n);
+}
+
 function buildCleanUrl(parts: UrlParts): CleanUrl {
   const { protocol, host } = parts;
   const origin = `${protocol}//${host}`;
   let path = redactEmails(stripTrailingSlashes(parts.pathname));
   if (origin.length + path.length > MAX_URL_LENGTH) {
-    // The parser's output is ASCII: any cut is a clean one.
-    path = stripTrailingSlashes(path.slice(0, Math.max(1, MAX_URL_LENGTH - origin.length)));
+    // The parser's output is ASCII, so the cut never splits a UTF-16 character; it must not
+    // split a percent-escape or the escapes of one UTF-8 character either (`%C3%A`, `%C3`).
+    const cut = cutEscapes(path.slice(0, Math.max(1, MAX_URL_LENGTH - origin.length)));
+    path = stripTrailingSlashes(cut.length > 0 ? cut : '/');
   }
   const utm: (string | null)[] = [null, null, null];
   let query = '';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cleanFreeText } from '../../src/clean/privacy.ts';
-import { MAX_URL_LENGTH, cleanPageUrl, cleanPageUrlWithParser, referrerHost, referrerHostWithParser } from '../../src/clean/url.ts';
+import { MAX_URL_LENGTH, cleanPageUrl, cutEscapes, cleanPageUrlWithParser, referrerHost, referrerHostWithParser } from '../../src/clean/url.ts';
 import { domainOf, emailOf, emailParts, leaksEmail } from './arbitraries.ts';
 
 describe('cleanPageUrl', () => {
@@ -107,6 +107,36 @@ describe('cleanPageUrl', () => {
     expect(q.url).toBe(`https://shop.example.com/${'b'.repeat(2000)}`);
     expect(q.utmSource).toBe('x'.repeat(200));
     expect(cleanPageUrl(r.url)).toEqual({ ...r, utmSource: null });
+  });
+
+  it('cutEscapes drops a partial escape and an incomplete UTF-8 character, nothing else', () => {
+    // Act / Assert
+    expect(cutEscapes('/caf%C3%A9')).toBe('/caf%C3%A9');
+    expect(cutEscapes('/caf%C3%A')).toBe('/caf');
+    expect(cutEscapes('/caf%C3%')).toBe('/caf');
+    expect(cutEscapes('/caf%C3')).toBe('/caf');
+    expect(cutEscapes('/a%20')).toBe('/a%20');
+    expect(cutEscapes('/a%2')).toBe('/a');
+    expect(cutEscapes('/%E2%82%AC')).toBe('/%E2%82%AC');
+    expect(cutEscapes('/%E2%82')).toBe('/');
+    expect(cutEscapes('/%F0%9F%98%80')).toBe('/%F0%9F%98%80');
+    expect(cutEscapes('/x%F0%9F%98')).toBe('/x');
+    expect(cutEscapes('/%80%80')).toBe('/%80%80');
+  });
+
+  it('never cuts a long path inside a percent-escape', () => {
+    for (let pad = 0; pad < 6; pad++) {
+      // Prepare: `é` is `%C3%A9` in the path; the cut lands at every offset within the escapes
+      const url = `https://shop.example.com/${'x'.repeat(pad)}${'é'.repeat(400)}`;
+      // Act
+      const r = cleanPageUrl(url)!;
+      // Assert
+      expect(r.url.length, `pad ${pad}`).toBeLessThanOrEqual(MAX_URL_LENGTH);
+      expect(r.url.length, `pad ${pad}`).toBeGreaterThan(MAX_URL_LENGTH - 6);
+      expect(r.url, `pad ${pad}`).toMatch(/(%C3%A9|\/x*)$/);
+      expect(r.page).toBe(r.url.slice('https://'.length));
+      expect(cleanPageUrl(r.url)).toEqual(r);
+    }
   });
 
   const urlWithExtras = fc
