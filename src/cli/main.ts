@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.ts';
 import { StreamMetricsError, UsageError } from '../errors.ts';
 import { METRICS } from '../metrics/catalog.ts';
+import { DERIVED_METRICS } from '../query/derived.ts';
 import { GRAIN_MS, type Grain } from '../query/rollup.ts';
 import { parseQueryTime } from '../query/time.ts';
 import { formatRows, type Format } from './format.ts';
@@ -96,7 +97,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'query':
         return await queryCommand(rest);
       case 'metrics':
-        for (const m of METRICS) process.stdout.write(`${m.name.padEnd(17)} ${m.kind.padEnd(8)} by ${m.combos.map((c) => (c.length ? c.join('×') : '(none)')).join(', ').padEnd(40)} ${m.description}\n`);
+        for (const m of METRICS) process.stdout.write(`${m.name.padEnd(21)} ${m.kind.padEnd(8)} by ${m.combos.map((c) => (c.length ? c.join('×') : '(none)')).join(', ').padEnd(40)} ${m.description}\n`);
+        for (const d of DERIVED_METRICS) process.stdout.write(`${d.name.padEnd(21)} ${'derived'.padEnd(8)} by ${d.combos.map((c) => (c.length ? c.join('×') : '(none)')).join(', ').padEnd(40)} ${d.description}; also: ${d.aliases.join(', ')}\n`);
         return 0;
       case 'bad-records':
         return await (await import('./bad-records.ts')).badRecordsCommand(rest);
@@ -185,10 +187,9 @@ async function queryCommand(argv: string[]): Promise<number> {
     ...(values.top !== undefined ? { top: positiveInt('--top', values.top)! } : {}),
   };
   // Validate the metric and dimensions before touching the network.
-  const { planQuery } = await import('../query/rollup.ts');
-  planQuery(req);
+  const { runQuery, validateQuery } = await import('../query/run-query.ts');
+  validateQuery(req);
   const config = loadConfig();
-  const { runQuery } = await import('../query/run-query.ts');
   const { createQuerySource } = await import('../sinks/query-source.ts');
   const source = createQuerySource(config, values.source as 'dynamodb' | 'redshift');
   const rows = await runQuery(req, source);

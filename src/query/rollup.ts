@@ -6,6 +6,7 @@
 import { UsageError } from '../errors.ts';
 import { findMetric, METRICS, type Dimension, type MetricDefinition } from '../metrics/catalog.ts';
 import { DDSketch, HyperLogLog } from '../sketch/index.ts';
+import { DERIVED_METRICS } from './derived.ts';
 
 export type Grain = '1m' | '5m' | '1h' | '1d';
 export const GRAIN_MS: Record<Grain, number> = { '1m': 60_000, '5m': 300_000, '1h': 3_600_000, '1d': 86_400_000 };
@@ -53,7 +54,7 @@ export interface StoredCell {
  */
 export function planQuery(req: QueryRequest): QueryPlan {
   const def = findMetric(req.metric);
-  if (!def) throw new UsageError(`unknown metric "${req.metric}"; known metrics: ${METRICS.map((m) => m.name).join(', ')}`);
+  if (!def) throw new UsageError(`unknown metric "${req.metric}"; known metrics: ${[...METRICS.map((m) => m.name), ...DERIVED_METRICS.map((d) => d.name)].join(', ')}`);
   const want = [...new Set(req.by.map((d) => d.trim()).filter(Boolean))] as Dimension[];
   // Money is never summed across currencies: the currency is always a dimension.
   if (def.money && !want.includes('currency')) want.unshift('currency');

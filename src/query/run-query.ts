@@ -6,6 +6,7 @@ import { decodeCell, groupOf } from '../metrics/catalog.ts';
 import type { DynamoMetricStore } from '../sinks/dynamodb/metric-store.ts';
 import type { DataApi } from '../sinks/redshift/data-api.ts';
 import { readCounters, readSketches } from '../sinks/redshift/read-metrics.ts';
+import { deriveRows, findDerived, planDerived } from './derived.ts';
 import { planQuery, rollup, type QueryPlan, type QueryRequest, type QueryRow, type StoredCell } from './rollup.ts';
 
 const sameDims = (names: readonly string[], combo: readonly string[]) => names.length === combo.length && names.every((n, i) => n === combo[i]);
@@ -40,12 +41,32 @@ async function fromRedshift(api: DataApi, plan: QueryPlan, req: QueryRequest): P
 }
 
 /**
- * Plans and runs a query.
+ * Checks a query's metric and dimensions without running it (`UsageError` when wrong), for
+ * the command line to fail before touching the network.
+ *
+ * @example
+ * validateQuery({ metric: 'conversion', by: ['country'], fromMs, toMs }); // throws: no such breakdown
+ */
+export function validateQuery(req: QueryRequest): void {
+  const derived = findDerived(req.metric);
+  if (derived) planDerived(derived, req);
+  else planQuery(req);
+}
+
+/**
+ * Plans and runs a query (a stored metric, or one SPEC §4 derives from two).
  *
  * @example
  * const rows = await runQuery({ metric: 'revenue', by: ['currency'], fromMs, toMs }, { kind: 'dynamodb', store });
  */
 export async function runQuery(req: QueryRequest, source: { kind: 'dynamodb'; store: DynamoMetricStore } | { kind: 'redshift'; api: DataApi }): Promise<QueryRow[]> {
+  const derived = findDerived(req.metric);
+  if (derived) {
+    // SPEC §4's derived metrics: two stored metrics over the same range, grain and dims.
+    const parts = planDerived(derived, req);
+    const [numerator, denominator] = await Promise.all([runQuery(parts.numerator, source), runQuery(parts.denominator, source)]);
+    return deriveRows(derived, req, numerator, denominator);
+  }
   const plan = planQuery(req);
   const cells: StoredCell[] = [];
   if (source.kind === 'dynamodb') for await (const c of fromDynamo(source.store, plan, req)) cells.push(c);
