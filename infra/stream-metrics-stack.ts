@@ -47,6 +47,7 @@ import type { Construct } from 'constructs';
 import { deliveryStreamConfig } from '../src/sinks/firehose-sink.ts';
 import { TABLE_KEYS, TTL_ATTRIBUTE } from '../src/sinks/dynamodb/tables.ts';
 import { migrationScript } from '../src/sinks/redshift/migrations.ts';
+import { METRICS_NAMESPACE } from '../src/emf.ts';
 import { FUNCTIONS, RESOURCE_NAMES } from '../src/settings.ts';
 import type { DeployContext } from './context.ts';
 import { FIREHOSE_REDSHIFT_CIDRS, toCfnRedshiftDestination } from './firehose.ts';
@@ -63,6 +64,8 @@ export const ALARM_THRESHOLDS = {
   iteratorAgeMs: 5 * 60_000,
   /** DynamoDB-free signal that Firehose stopped loading Redshift */
   firehoseSuccessBelow: 1,
+  /** share of a stream's records rejected (bad input), in %, over three 5-minute periods */
+  rejectedPercent: 5,
 } as const;
 
 export interface StreamMetricsStackProps extends StackProps {
@@ -337,6 +340,21 @@ export class StreamMetricsStack extends Stack {
       alarm(`${Id}ThrottlesAlarm`, {
         alarmDescription: `${s}: function throttled (account concurrency exhausted)`,
         metric: fn.metricThrottles({ statistic: 'Sum', period: Duration.minutes(5) }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+      });
+      // The workers' own metrics (Embedded Metric Format lines, `src/emf.ts`, per stream).
+      const emf = (metricName: string) => new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { stream: s }, statistic: 'Sum', period: Duration.minutes(5) });
+      alarm(`${Id}RejectedShareAlarm`, {
+        alarmDescription: `${s}: ${ALARM_THRESHOLDS.rejectedPercent} % or more of the records are rejected (bad input): see "stream-metrics bad-records list"`,
+        metric: new cloudwatch.MathExpression({ expression: '100 * rejected / records', usingMetrics: { rejected: emf('rejected'), records: emf('records') }, period: Duration.minutes(5), label: 'rejected %' }),
+        threshold: ALARM_THRESHOLDS.rejectedPercent,
+        evaluationPeriods: 3,
+      });
+      alarm(`${Id}SinkFailuresAlarm`, {
+        alarmDescription: `${s}: sink writes failed after their retries (batches reported as item failures and retried by Lambda)`,
+        metric: emf('failedBatches'),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,

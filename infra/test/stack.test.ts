@@ -7,6 +7,7 @@
  */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { METRICS_NAMESPACE } from '../../src/emf.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { COPY_OPTIONS } from '../../src/sinks/firehose-sink.ts';
 import { EVENT_TABLES } from '../../src/sinks/redshift/tables.ts';
@@ -245,6 +246,23 @@ describe('StreamMetricsStack (dev, Redshift Serverless)', () => {
     }
     for (const a of alarms) expect(a.AlarmActions).toEqual([topic]);
     t.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+  });
+
+  it('alarms on the workers\' own metrics: the share of rejected records and sink failures, per stream', () => {
+    // Prepare
+    const alarms = Object.values(resources(t, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties!);
+    const stat = (a: Record<string, any>, name: string) =>
+      (a.Metrics ?? []).find((m: any) => m.MetricStat?.Metric?.MetricName === name && m.MetricStat.Metric.Namespace === METRICS_NAMESPACE)?.MetricStat.Metric.Dimensions;
+    // Assert
+    for (const s of STREAMS) {
+      const share = alarms.filter((a) => JSON.stringify(stat(a, 'rejected')) === JSON.stringify([{ Name: 'stream', Value: s }]));
+      expect(share).toHaveLength(1);
+      expect(share[0]).toMatchObject({ Threshold: ALARM_THRESHOLDS.rejectedPercent, EvaluationPeriods: 3, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+      expect(JSON.stringify(share[0]!.Metrics)).toContain('100 * rejected / records');
+      expect(stat(share[0]!, 'records')).toEqual([{ Name: 'stream', Value: s }]);
+      const failures = alarms.filter((a) => a.Namespace === METRICS_NAMESPACE && a.MetricName === 'failedBatches' && JSON.stringify(a.Dimensions) === JSON.stringify([{ Name: 'stream', Value: s }]));
+      expect(failures).toEqual([expect.objectContaining({ Threshold: 1, Statistic: 'Sum', ComparisonOperator: 'GreaterThanOrEqualToThreshold' })]);
+    }
   });
 
   it('grants no wildcard action and no wildcard resource except the Data API statement reads, owner-scoped', () => {
