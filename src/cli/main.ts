@@ -97,8 +97,10 @@ export async function main(argv: string[]): Promise<number> {
       case 'query':
         return await queryCommand(rest);
       case 'metrics':
-        for (const m of METRICS) process.stdout.write(`${m.name.padEnd(21)} ${m.kind.padEnd(8)} by ${m.combos.map((c) => (c.length ? c.join('×') : '(none)')).join(', ').padEnd(40)} ${m.description}\n`);
-        for (const d of DERIVED_METRICS) process.stdout.write(`${d.name.padEnd(21)} ${'derived'.padEnd(8)} by ${d.combos.map((c) => (c.length ? c.join('×') : '(none)')).join(', ').padEnd(40)} ${d.description}; also: ${d.aliases.join(', ')}\n`);
+        const line = (name: string, kind: string, combos: readonly (readonly string[])[], description: string) =>
+          process.stdout.write(`${name.padEnd(21)} ${kind.padEnd(8)} by ${combos.map((c) => (c.length ? c.join('×') : '(none)')).join(', ').padEnd(40)} ${description}\n`);
+        for (const m of METRICS) line(m.name, m.kind, m.combos, m.description);
+        for (const d of DERIVED_METRICS) line(d.name, 'derived', d.combos, `${d.description}; also: ${d.aliases.join(', ')}`);
         return 0;
       case 'bad-records':
         return await (await import('./bad-records.ts')).badRecordsCommand(rest);

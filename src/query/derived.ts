@@ -10,7 +10,7 @@
  */
 import { UsageError } from '../errors.ts';
 import type { Dimension } from '../metrics/catalog.ts';
-import type { QueryRequest, QueryRow } from './rollup.ts';
+import { requestedDims, type QueryRequest, type QueryRow } from './rollup.ts';
 
 export interface DerivedMetric {
   name: string;
@@ -72,8 +72,7 @@ export function findDerived(name: string): DerivedMetric | undefined {
  * // → { numerator: { metric: 'orders', … }, denominator: { metric: 'sessions', … } }
  */
 export function planDerived(def: DerivedMetric, req: QueryRequest): { numerator: QueryRequest; denominator: QueryRequest; dims: Dimension[] } {
-  const want = [...new Set(req.by.map((d) => d.trim()).filter(Boolean))] as Dimension[];
-  if (def.money && !want.includes('currency')) want.unshift('currency');
+  const want = requestedDims(req.by, def.money);
   const combo = def.combos.find((c) => c.length === want.length && want.every((d) => c.includes(d)));
   if (!combo) {
     const avail = def.combos.map((c) => (c.length ? c.join(',') : '(none)')).join('; ');

@@ -46,6 +46,20 @@ export interface StoredCell {
 }
 
 /**
+ * The dimensions of a query's rows: `--by` trimmed and without repeats, and `currency`
+ * first for a money metric when `--by` leaves it out.
+ *
+ * @example
+ * requestedDims(['country'], true); // ['currency', 'country']
+ */
+export function requestedDims(by: readonly string[], money: boolean | undefined): Dimension[] {
+  const want = [...new Set(by.map((d) => d.trim()).filter(Boolean))] as Dimension[];
+  // Money is never summed across currencies: the currency is always a dimension.
+  if (money && !want.includes('currency')) want.unshift('currency');
+  return want;
+}
+
+/**
  * Plans a query: validates the metric and dimensions, picks the stored combination.
  * Throws `UsageError` with a message that says what is possible.
  *
@@ -55,9 +69,7 @@ export interface StoredCell {
 export function planQuery(req: QueryRequest): QueryPlan {
   const def = findMetric(req.metric);
   if (!def) throw new UsageError(`unknown metric "${req.metric}"; known metrics: ${[...METRICS.map((m) => m.name), ...DERIVED_METRICS.map((d) => d.name)].join(', ')}`);
-  const want = [...new Set(req.by.map((d) => d.trim()).filter(Boolean))] as Dimension[];
-  // Money is never summed across currencies: the currency is always a dimension.
-  if (def.money && !want.includes('currency')) want.unshift('currency');
+  const want = requestedDims(req.by, def.money);
   const candidates = def.combos.filter((c) => want.every((d) => c.includes(d)));
   if (candidates.length === 0) {
     const avail = def.combos.map((c) => (c.length ? c.join(',') : '(none)')).join('; ');

@@ -26,6 +26,6 @@ export function parseQueryTime(text: string): number {
   if (!m) return NaN;
   const [, date, hm, sec, zone] = m;
   // Offsets as parseIsoTimestamp reads them: `±hh:mm`.
-  const offset = !zone ? 'Z' : zone.length === 1 ? 'Z' : `${zone.slice(0, 3)}:${zone.length === 3 ? '00' : zone.slice(-2)}`;
+  const offset = !zone || zone.length === 1 ? 'Z' : `${zone.slice(0, 3)}:${zone.length === 3 ? '00' : zone.slice(-2)}`;
   return parseIsoTimestamp(`${date}T${hm ?? '00:00'}${sec ?? ':00'}${offset}`);
 }
