@@ -58,7 +58,10 @@ export const CURRENCY_CODES: readonly string[] = Object.freeze(Object.keys(DIGIT
  * currencyDigits('XYZ'); // undefined
  */
 export function currencyDigits(code: string): number | undefined {
-  if (code.length !== 3) return undefined;
+  // ASCII letters only, before upper-casing: `'ınr'.toUpperCase()` is `'INR'` and
+  // `'ſek'.toUpperCase()` is `'SEK'`, but neither is a code in any letter case (nor does the
+  // JSON Schema pattern below match them).
+  if (code.length !== 3 || !/^[A-Za-z]{3}$/.test(code)) return undefined;
   const upper = code.toUpperCase();
   // Own-property check: `constructor`-like names can never be 3 letters, but be exact anyway.
   return Object.prototype.hasOwnProperty.call(DIGITS, upper) ? DIGITS[upper] : undefined;

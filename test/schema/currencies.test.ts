@@ -20,6 +20,16 @@ describe('currencyDigits', () => {
       expect(currencyDigits(code), code).toBeUndefined();
     }
   });
+
+  it('is case-insensitive in ASCII only: letters whose Unicode upper case is a Latin letter are not codes', () => {
+    // Prepare: 'ı'.toUpperCase() === 'I', 'ſ'.toUpperCase() === 'S', as the JSON Schema pattern already says
+    const re = new RegExp(currencyPattern(), 'u');
+    // Act + Assert
+    for (const code of ['ınr', 'ſek', 'uſd', 'ＵＳＤ']) {
+      expect(currencyDigits(code), code).toBeUndefined();
+      expect(re.test(code), code).toBe(false);
+    }
+  });
 });
 
 describe('CURRENCY_CODES / currencyPattern', () => {

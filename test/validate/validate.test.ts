@@ -256,6 +256,8 @@ describe('validateTransaction', () => {
     // Act + Assert
     expect(reasonOf(checkTx({ ...tx, currency: 'usdx' }))).toBe('unknown_currency');
     expect(reasonOf(checkTx({ ...tx, currency: 'XTS' }))).toBe('unknown_currency');
+    expect(reasonOf(checkTx({ ...tx, currency: 'ınr' }))).toBe('unknown_currency'); // dotless ı: not an ASCII case of INR
+    expect(reasonOf(checkTx({ ...tx, currency: 'ſek' }))).toBe('unknown_currency'); // long s
     expect(reasonOf(checkTx({ ...tx, currency: 'JPY', amount: '100.0' }))).toBe('too_many_decimals');
     expect(reasonOf(checkTx({ ...tx, amount: '19.999' }))).toBe('too_many_decimals');
     expect(reasonOf(checkTx({ ...tx, amount: 1e-7 }))).toBe('too_many_decimals');
