@@ -84,7 +84,8 @@ function quantity(v: unknown): string | undefined {
 
 function decimal(v: unknown): string | undefined {
   if (typeof v === 'string') return isDecimalText(v) ? undefined : 'not a decimal digits[.digits]';
-  if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? undefined : 'must be ≥ 0';
+  // JSON.parse reads a number beyond the double range (`1e400`) as Infinity.
+  if (typeof v === 'number') return !Number.isFinite(v) ? 'must be a finite number (the JSON number is out of range)' : v >= 0 ? undefined : 'must be ≥ 0';
   return `expected decimal string or number, received ${typeName(v)}`;
 }
 

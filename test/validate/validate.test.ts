@@ -234,6 +234,8 @@ describe('validateTransaction', () => {
       [{ ...tx, amount: '-1.00' }, 'amount: not a decimal'],
       [{ ...tx, amount: '1e3' }, 'amount: not a decimal'],
       [{ ...tx, amount: -1 }, 'amount: must be ≥ 0'],
+      // `1e400` in the JSON text: JSON.parse gives Infinity
+      [JSON.parse(`${JSON.stringify({ ...tx, amount: 0 }).slice(0, -1)},"amount":1e400}`), 'amount: must be a finite number'],
       [{ ...tx, currency: 840 }, 'currency:'],
       [{ ...tx, items: [{ sku: 'A', quantity: 0 }] }, 'items.0.quantity:'],
       [{ ...tx, items: [{ sku: 'A', quantity: 1, unitPrice: '1,00' }] }, 'items.0.unitPrice:'],
