@@ -10,7 +10,7 @@
  */
 import { UsageError } from '../errors.ts';
 import type { Dimension } from '../metrics/catalog.ts';
-import { requestedDims, type QueryRequest, type QueryRow } from './rollup.ts';
+import { compareDims, requestedDims, type QueryRequest, type QueryRow } from './rollup.ts';
 
 export interface DerivedMetric {
   name: string;
@@ -98,7 +98,7 @@ export function deriveRows(def: DerivedMetric, req: Pick<QueryRequest, 'top'>, n
     if (typeof d.value !== 'number' || d.value <= 0) continue;
     rows.push({ metric: def.name, windowStart: d.windowStart, dims: d.dims, value: (num.get(key(d)) ?? 0) / d.value });
   }
-  rows.sort((a, b) => (a.windowStart < b.windowStart ? -1 : a.windowStart > b.windowStart ? 1 : (b.value as number) - (a.value as number) || JSON.stringify(a.dims).localeCompare(JSON.stringify(b.dims))));
+  rows.sort((a, b) => (a.windowStart < b.windowStart ? -1 : a.windowStart > b.windowStart ? 1 : (b.value as number) - (a.value as number) || compareDims(a.dims, b.dims, Object.keys(a.dims))));
   if (req.top === undefined) return rows;
   const perWindow = new Map<string, number>();
   return rows.filter((r) => {

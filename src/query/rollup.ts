@@ -59,6 +59,34 @@ export function requestedDims(by: readonly string[], money: boolean | undefined)
   return want;
 }
 
+/** UTF-16 code unit → a key in code-point order (surrogates above every other BMP unit). */
+const cpKey = (u: number) => (u < 0xd800 ? u : u >= 0xe000 ? u - 0x800 : u + 0x2000);
+
+/**
+ * Compares two rows' dimension values one dimension at a time, in `names` order, by Unicode
+ * code point (the order of UTF-8 bytes, of SQL's `C` collation and of Python's `sorted`):
+ * the `--top` tie-break. Never the locale's collation, which would make the kept rows depend
+ * on the machine (`a,b` before `Cart`, `_x` before `%C3%A9`).
+ *
+ * @example
+ * compareDims({ page: 'Cart' }, { page: 'about' }, ['page']); // < 0
+ */
+export function compareDims(a: Record<string, string>, b: Record<string, string>, names: readonly string[]): number {
+  for (const d of names) {
+    const x = a[d] ?? '';
+    const y = b[d] ?? '';
+    if (x === y) continue;
+    const n = Math.min(x.length, y.length);
+    for (let i = 0; i < n; i++) {
+      const cx = x.charCodeAt(i);
+      const cy = y.charCodeAt(i);
+      if (cx !== cy) return cpKey(cx) - cpKey(cy);
+    }
+    return x.length - y.length;
+  }
+  return 0;
+}
+
 /**
  * Plans a query: validates the metric and dimensions, picks the stored combination.
  * Throws `UsageError` with a message that says what is possible.
@@ -135,7 +163,7 @@ export function rollup(plan: QueryPlan, req: QueryRequest, cells: Iterable<Store
     }
     rows.push({ metric: plan.def.name, windowStart: new Date(g.windowStart).toISOString(), dims: g.dims, value, sortValue, ws: g.windowStart });
   }
-  rows.sort((a, b) => a.ws - b.ws || b.sortValue - a.sortValue || JSON.stringify(a.dims).localeCompare(JSON.stringify(b.dims)));
+  rows.sort((a, b) => a.ws - b.ws || b.sortValue - a.sortValue || compareDims(a.dims, b.dims, plan.dims));
   let out = rows;
   if (req.top !== undefined) {
     const perWindow = new Map<number, number>();

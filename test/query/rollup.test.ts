@@ -53,6 +53,27 @@ describe('rollup', () => {
     ]);
   });
 
+  it('breaks --top ties by the dimension values in code-point order, not by the locale', () => {
+    // Prepare: four pages with the same count; ICU collation would put '_x' and 'a,b' before
+    // 'Cart', and '%C3%A9' after '_'.
+    const pages = ['shop.example.com/a,b', 'shop.example.com/_x', 'shop.example.com/Cart', 'shop.example.com/%C3%A9t%C3%A9', 'shop.example.com/say"hi"'];
+    const req = { ...base, top: 3 };
+    // Act
+    const rows = rollup(planQuery(req), req, pages.map((page) => ({ windowStart: T0, dims: { page }, value: 2 })));
+    // Assert
+    expect(rows.map((r) => r.dims.page)).toEqual(['shop.example.com/%C3%A9t%C3%A9', 'shop.example.com/Cart', 'shop.example.com/_x']);
+  });
+
+  it('breaks ties dimension by dimension, in the order of --by', () => {
+    const req = { metric: 'revenue', fromMs: T0, toMs: T0 + MIN, by: ['currency', 'country'], top: 2 };
+    const rows = rollup(planQuery(req), req, [
+      { windowStart: T0, dims: { currency: 'USD', country: 'DE' }, value: 5 },
+      { windowStart: T0, dims: { currency: 'EUR', country: 'US' }, value: 5 },
+      { windowStart: T0, dims: { currency: 'EUR', country: 'FR' }, value: 5 },
+    ]);
+    expect(rows.map((r) => `${r.dims.currency}/${r.dims.country}`)).toEqual(['EUR/FR', 'EUR/US']);
+  });
+
   it('merges distinct-count sketches instead of adding them', () => {
     // Prepare: the same visitor in two minutes and on two shards.
     const a = HyperLogLog.empty();
