@@ -22,6 +22,24 @@ function cellsOf(r: QueryRow, dims: string[], quantiles: boolean): string[] {
   return [r.metric, r.windowStart, ...dims.map((d) => r.dims[d] ?? ''), ...values];
 }
 
+/** East Asian Wide and Fullwidth characters and emoji: two terminal columns. */
+const WIDE = /[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{20000}-\u{3fffd}]|\p{Emoji_Presentation}/u;
+/** Combining marks and zero-width characters: no column of their own. */
+const ZERO = /[\p{Mn}\p{Me}\u200b-\u200f\u2060\ufeff]/u;
+
+/**
+ * The columns a string takes on a terminal, so that table columns line up with dimension
+ * values such as `日本語SKU` or a decomposed `é` (`.length` counts UTF-16 code units).
+ *
+ * @example
+ * displayWidth('日本語SKU'); // 9
+ */
+export function displayWidth(s: string): number {
+  let w = 0;
+  for (const c of s) w += ZERO.test(c) ? 0 : WIDE.test(c) ? 2 : 1;
+  return w;
+}
+
 const csvField = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
 /**
@@ -37,8 +55,9 @@ export function formatRows(rows: QueryRow[], format: Format): string {
   const body = rows.map((r) => cellsOf(r, dims, quantiles));
   if (format === 'csv') return [header, ...body].map((line) => line.map(csvField).join(',')).join('\n') + '\n';
   if (rows.length === 0) return '(no rows)\n';
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const widths = header.map((h, i) => Math.max(displayWidth(h), ...body.map((b) => displayWidth(b[i]!))));
   const numeric = header.map((_, i) => i >= 2 + dims.length);
-  const line = (cells: string[]) => cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const pad = (c: string, i: number) => ' '.repeat(widths[i]! - displayWidth(c));
+  const line = (cells: string[]) => cells.map((c, i) => (numeric[i] ? pad(c, i) + c : c + pad(c, i))).join('  ').trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n') + '\n';
 }

@@ -28,6 +28,17 @@ describe('formatRows', () => {
     expect(new Set(lines.map((l) => l.indexOf('shop') === -1 ? null : l.indexOf('shop')).filter((x) => x !== null)).size).toBe(1);
   });
 
+  it('aligns table columns by display width: wide (CJK) characters take two columns, combining marks none', () => {
+    // Prepare
+    const skus = [{ sku: '日本語SKU' }, { sku: 'SKU-A' }, { sku: 'e\u0301te\u0301' }, { sku: 'wide-ｘ' }];
+    const table = formatRows(skus.map((dims, i) => ({ metric: 'units_sold', windowStart: '2026-11-23T10:00:00.000Z', dims, value: 10 + i })), 'table');
+    // Act: the display column where each line's value ends
+    const width = (s: string) => [...s].reduce((w, c) => w + (/\p{M}/u.test(c) ? 0 : /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/u.test(c) ? 2 : 1), 0);
+    const ends = table.trimEnd().split('\n').map(width);
+    // Assert
+    expect(new Set(ends).size).toBe(1);
+  });
+
   it('spreads order_value quantiles over columns', () => {
     const csv = formatRows([{ metric: 'order_value', windowStart: '2026-11-23T10:00:00.000Z', dims: { currency: 'USD' }, value: { p50: 1, p90: 2, p99: 3 } }], 'csv');
     expect(csv).toBe('metric,windowStart,currency,p50,p90,p99\norder_value,2026-11-23T10:00:00.000Z,USD,1,2,3\n');
