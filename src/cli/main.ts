@@ -33,7 +33,8 @@ AWS_ENDPOINT_URL_<SERVICE>): 'up' prints them.`;
 const QUERY_OPTIONS = {
   from: { type: 'string' },
   to: { type: 'string' },
-  by: { type: 'string' },
+  // Repeated --by flags add up: `--by currency --by country` is `--by currency,country`.
+  by: { type: 'string', multiple: true },
   grain: { type: 'string' },
   top: { type: 'string' },
   source: { type: 'string', default: 'dynamodb' },
@@ -184,7 +185,7 @@ async function queryCommand(argv: string[]): Promise<number> {
     metric,
     fromMs,
     toMs,
-    by: values.by ? values.by.split(',') : [],
+    by: (values.by ?? []).flatMap((b) => b.split(',')),
     ...(values.grain ? { grain: values.grain as Grain } : {}),
     ...(values.top !== undefined ? { top: positiveInt('--top', values.top)! } : {}),
   };

@@ -61,6 +61,13 @@ describe('command-line errors', () => {
     expect(c.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('query: repeated --by flags add up instead of the last one silently winning', async () => {
+    // page_views has no page×country breakdown: the usage error shows both were read.
+    const r = await run(['query', 'page_views', '--from', '2026-11-23T10:00Z', '--to', '2026-11-23T11:00Z', '--by', 'page', '--by', 'country']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^stream-metrics: metric "page_views" cannot be broken down by page,country;/);
+  });
+
   it('produce: needs exactly one source', async () => {
     const r = await run(['produce', '--stream', 'clickstream']);
     expect(r.code).toBe(2);
