@@ -42,8 +42,8 @@ export interface MetricDefinition {
 export const METRICS: readonly MetricDefinition[] = [
   { name: 'page_views', description: 'count of page_view events', kind: 'counter', combos: [[], ['page'], ['country'], ['device']], stream: 'clickstream' },
   { name: 'events', description: 'count of counted clickstream events', kind: 'counter', combos: [['type']], stream: 'clickstream' },
-  { name: 'unique_visitors', description: 'distinct anonymousId (HyperLogLog, ≤ 2% error)', kind: 'hll', combos: [[], ['country']], stream: 'clickstream' },
-  { name: 'sessions', description: 'distinct sessionId (HyperLogLog, ≤ 2% error)', kind: 'hll', combos: [[]], stream: 'clickstream' },
+  { name: 'unique_visitors', description: 'distinct anonymousId (HyperLogLog p = 15, ≤ 2% error)', kind: 'hll', combos: [[], ['country']], stream: 'clickstream' },
+  { name: 'sessions', description: 'distinct sessionId (HyperLogLog p = 15, ≤ 2% error)', kind: 'hll', combos: [[]], stream: 'clickstream' },
   { name: 'add_to_cart', description: 'count of add_to_cart events', kind: 'counter', combos: [[]], stream: 'clickstream' },
   { name: 'checkout_started', description: 'count of checkout_started events', kind: 'counter', combos: [[]], stream: 'clickstream' },
   { name: 'orders', description: 'count of completed purchases', kind: 'counter', combos: [[], ['currency'], ['country'], ['payment_method']], stream: 'transactions' },
