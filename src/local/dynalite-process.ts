@@ -21,8 +21,8 @@ const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'dynamodb'
  * await ddb.close();
  */
 export async function startDynaliteProcess(port: number, dataPath?: string): Promise<{ url: string; close(): Promise<void> }> {
-  // SIGINT from the terminal reaches the whole process group: the child ignores it and
-  // leaves when the parent disconnects, after the parent's own clean shutdown.
+  // SIGINT from the terminal and SIGTERM to the process group reach the child too: it
+  // ignores both and leaves when the parent disconnects, after the parent's clean shutdown.
   const child = fork(CHILD, [String(port), ...(dataPath ? [dataPath] : [])], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const actual = await new Promise<number>((resolve, reject) => {
     child.once('message', (m: { port?: number; error?: string }) => {

@@ -14,4 +14,9 @@ server.once('error', (err) => {
 });
 server.listen(Number(port), '127.0.0.1', () => process.send?.({ port: server.address().port }));
 process.on('disconnect', () => server.close(() => process.exit(0)));
+// SIGINT from a terminal and SIGTERM sent to the process group (`kill -- -PGID`, a
+// container stop, the contract check) reach this process too: it stays for the parent's
+// clean shutdown, whose in-flight batches and checkpoints still need DynamoDB, and leaves
+// when the parent disconnects (or dies: the IPC channel closes with it).
 process.on('SIGINT', () => {});
+process.on('SIGTERM', () => {});
