@@ -76,7 +76,7 @@ export function planDerived(def: DerivedMetric, req: QueryRequest): { numerator:
   const combo = def.combos.find((c) => c.length === want.length && want.every((d) => c.includes(d)));
   if (!combo) {
     const avail = def.combos.map((c) => (c.length ? c.join(',') : '(none)')).join('; ');
-    throw new UsageError(`metric "${def.name}" cannot be broken down by ${want.join(',')}; breakdowns: ${avail}`);
+    throw new UsageError(`metric "${def.name}" cannot be broken down by ${requestedDims(req.by, false).join(',')}; breakdowns: ${avail}`);
   }
   const part = (metric: string): QueryRequest => ({ metric, fromMs: req.fromMs, toMs: req.toMs, by: [...combo], ...(req.grain ? { grain: req.grain } : {}) });
   return { numerator: part(def.numerator), denominator: part(def.denominator), dims: [...combo] };

@@ -101,7 +101,7 @@ export function planQuery(req: QueryRequest): QueryPlan {
   const candidates = def.combos.filter((c) => want.every((d) => c.includes(d)));
   if (candidates.length === 0) {
     const avail = def.combos.map((c) => (c.length ? c.join(',') : '(none)')).join('; ');
-    throw new UsageError(`metric "${def.name}" cannot be broken down by ${want.join(',')}; stored breakdowns: ${avail}`);
+    throw new UsageError(`metric "${def.name}" cannot be broken down by ${requestedDims(req.by, false).join(',')}; stored breakdowns: ${avail}`);
   }
   // The smallest superset: a sketch cannot be summed over a dimension, so sketches need an
   // exact match.

@@ -33,6 +33,8 @@ describe('planDerived', () => {
     // Act / Assert
     expect(() => planDerived(findDerived('conversion')!, { metric: 'conversion', by: ['country'], fromMs: 0, toMs: 1 })).toThrow(UsageError);
     expect(() => planDerived(findDerived('aov')!, { metric: 'aov', by: ['country'], fromMs: 0, toMs: 1 })).toThrow(/breakdowns: currency/);
+    // the message names what was asked for, not the currency every money metric carries
+    expect(() => planDerived(findDerived('aov')!, { metric: 'aov', by: ['country'], fromMs: 0, toMs: 1 })).toThrow(/cannot be broken down by country;/);
   });
 });
 

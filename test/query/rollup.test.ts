@@ -17,6 +17,7 @@ describe('planQuery', () => {
     expect(() => planQuery({ metric: 'nope', fromMs: 0, toMs: 1, by: [] })).toThrow(UsageError);
     expect(() => planQuery({ metric: 'nope', fromMs: 0, toMs: 1, by: [] })).toThrow(/unknown metric "nope"; known metrics: page_views/);
     expect(() => planQuery({ metric: 'page_views', fromMs: 0, toMs: 1, by: ['sku'] })).toThrow(/cannot be broken down by sku; stored breakdowns: \(none\); page; country; device/);
+    expect(() => planQuery({ metric: 'revenue', fromMs: 0, toMs: 1, by: ['page'] })).toThrow(/cannot be broken down by page; stored breakdowns: currency; currency,country/);
     // A sketch cannot be summed over a dimension it was not built without.
     expect(() => planQuery({ metric: 'unique_visitors', fromMs: 0, toMs: 1, by: ['device'] })).toThrow(UsageError);
   });
