@@ -7,6 +7,14 @@ import { register } from 'tsx/esm/api';
 // every command. Node 22 (Lambda's runtime) never sees it.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+// `stream-metrics … | head`: when the reader goes away, a one-shot command stops quietly (as
+// other command-line tools do) instead of printing an EPIPE stack trace; `up` keeps running.
+const command = process.argv[2];
+process.stdout.on('error', (err) => {
+  if (err.code !== 'EPIPE') throw err;
+  if (command !== 'up' && command !== 'serve' && command !== 'worker') process.exit(0);
+});
+
 register();
 const { main } = await import('../src/cli/main.ts');
 const code = await main(process.argv.slice(2));

@@ -9,6 +9,8 @@ import fs from 'node:fs';
 export interface FileRecord {
   partitionKey: string;
   data: Uint8Array;
+  /** 1-based line number in the file */
+  line: number;
 }
 
 /** Partition by the record's own id when it has one, so one entity stays on one shard. */
@@ -23,12 +25,14 @@ const ID = /"(?:eventId|transactionId|sessionId)"\s*:\s*"([^"]{1,128})"/;
 export async function* jsonlRecords(chunks: AsyncIterable<Uint8Array>): AsyncIterable<FileRecord> {
   let rest: Buffer = Buffer.alloc(0);
   let i = 0;
+  let lineNo = 0;
   const line = (bytes: Buffer): FileRecord | null => {
+    lineNo++;
     const end = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.length - 1 : bytes.length;
     const data = bytes.subarray(0, end);
     const text = data.toString('utf8');
     if (text.trim() === '') return null;
-    return { partitionKey: ID.exec(text)?.[1] ?? String(i++), data };
+    return { partitionKey: ID.exec(text)?.[1] ?? String(i++), data, line: lineNo };
   };
   for await (const chunk of chunks) {
     let buf = rest.length === 0 ? Buffer.from(chunk) : Buffer.concat([rest, chunk]);

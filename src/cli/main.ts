@@ -13,22 +13,38 @@ import { GRAIN_MS, type Grain } from '../query/rollup.ts';
 import { parseQueryTime } from '../query/time.ts';
 import { formatRows, type Format } from './format.ts';
 
+/** Each command's usage lines, for `stream-metrics help` and `stream-metrics COMMAND --help`. */
+const USAGE: Record<string, string> = {
+  up: `  stream-metrics up [--no-producer] [--rate N] [--data-dir DIR] [--pg-url URL] [--chaos SPEC] [--json] [--dashboard]
+                    [--port-base N] [--shards N]
+      starts the local stack (ports 4567–4570; --port-base 0 = any free ports); SIGINT/SIGTERM stop it`,
+  produce: `  stream-metrics produce --stream clickstream|transactions (--file F.jsonl | --generate N) [--rate N] [--kpl N] [--seed N]
+      writes records with PutRecords (--file: one record per line)`,
+  query: `  stream-metrics query METRIC --from ISO --to ISO [--by DIM[,DIM]] [--grain 1m|5m|1h|1d] [--top N]
+                       [--source dynamodb|redshift] [--format table|json|csv]`,
+  metrics: `  stream-metrics metrics                     list the metric catalog`,
+  'bad-records': `  stream-metrics bad-records list [--stream NAME] [--reason CODE] [--limit N] [--all] [--format table|json]
+  stream-metrics bad-records replay [--stream NAME] [--reason CODE] [--format table|json]`,
+  failures: `  stream-metrics failures list --data-dir DIR [--format table|json]   batches sent to the on-failure destination`,
+  serve: `  stream-metrics serve kinesis|dynamodb|endpoints [--port N] [--host H] [--data-dir DIR] [--pg-url URL]   one part of the stack`,
+  worker: `  stream-metrics worker --stream clickstream|transactions [--shards N] [--data-dir DIR]   one stream's poller + handler (endpoints from env)`,
+};
+
+const ENV_NOTE = `Endpoints and region come from the usual AWS variables (AWS_REGION, AWS_ENDPOINT_URL,
+AWS_ENDPOINT_URL_<SERVICE>): 'up' prints them.`;
+
 const HELP = `stream-metrics — real-time stream analytics workers
 
 Usage:
-  stream-metrics up [--no-producer] [--rate N] [--data-dir DIR] [--pg-url URL] [--chaos SPEC] [--json] [--dashboard]
-  stream-metrics produce --stream clickstream|transactions (--file F.jsonl | --generate N) [--rate N] [--kpl N] [--seed N]
-  stream-metrics query METRIC --from ISO --to ISO [--by DIM[,DIM]] [--grain 1m|5m|1h|1d] [--top N]
-                       [--source dynamodb|redshift] [--format table|json|csv]
-  stream-metrics metrics                     list the metric catalog
-  stream-metrics bad-records list [--stream NAME] [--reason CODE] [--limit N] [--all] [--format table|json]
-  stream-metrics bad-records replay [--stream NAME] [--reason CODE] [--format table|json]
-  stream-metrics failures list [--data-dir DIR]   batches sent to the on-failure destination
-  stream-metrics serve kinesis|dynamodb|endpoints [--port N] [--host H] [--pg-url URL]   one part of the stack
-  stream-metrics worker --stream clickstream|transactions   one stream's poller + handler (endpoints from env)
+${Object.values(USAGE).join('\n')}
 
-Endpoints and region come from the usual AWS variables (AWS_REGION, AWS_ENDPOINT_URL,
-AWS_ENDPOINT_URL_<SERVICE>): 'up' prints them.`;
+${ENV_NOTE}`;
+
+/** `COMMAND --help` / `-h` (before a `--`): that command's usage, exit 0, nothing run. */
+function wantsHelp(rest: string[]): boolean {
+  const end = rest.indexOf('--');
+  return (end < 0 ? rest : rest.slice(0, end)).some((a) => a === '--help' || a === '-h');
+}
 
 const QUERY_OPTIONS = {
   from: { type: 'string' },
@@ -86,6 +102,10 @@ export async function checkCommandLine(argv: string[]): Promise<void> {
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    if (command !== undefined && Object.hasOwn(USAGE, command) && wantsHelp(rest)) {
+      process.stdout.write(`Usage:\n${USAGE[command]}\n\n${ENV_NOTE}\n`);
+      return 0;
+    }
     switch (command) {
       case 'up':
         return await (await import('../local/up.ts')).upCommand(rest);
@@ -98,6 +118,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'query':
         return await queryCommand(rest);
       case 'metrics':
+        if (rest.length > 0) throw new UsageError(`metrics takes no arguments, got "${rest.join(' ')}"`);
         const line = (name: string, kind: string, combos: readonly (readonly string[])[], description: string) =>
           process.stdout.write(`${name.padEnd(21)} ${kind.padEnd(8)} by ${combos.map((c) => (c.length ? c.join('×') : '(none)')).join(', ').padEnd(40)} ${description}\n`);
         for (const m of METRICS) line(m.name, m.kind, m.combos, m.description);
@@ -208,12 +229,14 @@ async function produceCommand(argv: string[]): Promise<number> {
   const rate = positiveInt('--rate', values.rate);
   const kpl = positiveInt('--kpl', values.kpl);
   const config = loadConfig();
-  const { createKinesisClient, produce } = await import('../local/producer.ts');
+  const { createKinesisClient, produce, MAX_RECORD_BYTES } = await import('../local/producer.ts');
   const kinesis = createKinesisClient({ region: config.region });
   const streamName = config.streams[stream];
-  let records: AsyncIterable<{ partitionKey: string; data: string | Uint8Array }>;
+  let records: AsyncIterable<{ partitionKey: string; data: string | Uint8Array; line?: number }>;
   if (values.file) {
-    if (!fs.existsSync(values.file)) throw new UsageError(`--file: no such file "${values.file}"`);
+    const stat = fs.statSync(values.file, { throwIfNoEntry: false });
+    if (!stat) throw new UsageError(`--file: no such file "${values.file}"`);
+    if (stat.isDirectory()) throw new UsageError(`--file: "${values.file}" is a directory, not a JSON Lines file`);
     records = (await import('./jsonl.ts')).fileRecords(values.file);
   } else {
     const n = positiveInt('--generate', values.generate)!;
@@ -227,13 +250,21 @@ async function produceCommand(argv: string[]): Promise<number> {
     })();
   }
   const progress = !values.quiet && process.stderr.isTTY;
+  let tooLarge = 0;
   const sent = await produce(kinesis, streamName, records, {
     ...(rate ? { rate } : {}),
     ...(kpl ? { kplAggregate: kpl } : {}),
     onProgress: progress ? (n) => process.stderr.write(`\rproduced ${n} records to ${streamName}`) : undefined,
+    // Kinesis refuses a record over 1 MiB (and PutRecords the whole batch with it): that one
+    // is not sent, said here, and the others go on.
+    onTooLarge: (r, bytes) => {
+      tooLarge++;
+      const where = r.line !== undefined ? `line ${r.line}` : 'a record';
+      process.stderr.write(`${progress ? '\n' : ''}stream-metrics: ${where} not sent: ${bytes} bytes, over Kinesis's limit of ${MAX_RECORD_BYTES} bytes per record\n`);
+    },
   });
   if (progress) process.stderr.write('\n');
-  process.stderr.write(`produced ${sent} records to ${streamName}\n`);
+  process.stderr.write(`produced ${sent} records to ${streamName}${tooLarge ? `; ${tooLarge} not sent (over 1 MiB)` : ''}\n`);
   kinesis.destroy();
-  return 0;
+  return tooLarge ? 1 : 0;
 }

@@ -91,6 +91,30 @@ export function renderFrame(input: {
 }
 
 /**
+ * The one line per redraw printed when stdout is not a terminal (`npm run local | cat`, a
+ * CI log): rates, page views and revenue of the latest minute, data quality of the last
+ * hour, the largest iterator age (pure: tested without a terminal).
+ *
+ * @example
+ * statusLine({ now, inRate: 50, outRate: 48, pageViews, revenue, quality, iteratorAgeMaxMs: 420, failures: 0 });
+ * // '2026-12-06T23:26:01.848Z in=50/s out=48/s page_views[23:25]=412 revenue[23:25]=USD 1,234.50 EUR 99.00 counted=461 … iterator_age_max=420ms'
+ */
+export function statusLine(input: { now: number; inRate: number; outRate: number; pageViews: QueryRow[]; revenue: QueryRow[]; quality: QueryRow[]; iteratorAgeMaxMs: number; failures: number }): string {
+  const minute = input.pageViews.map((r) => r.windowStart).concat(input.revenue.map((r) => r.windowStart)).sort().at(-1);
+  const parts = [new Date(input.now).toISOString(), `in=${input.inRate.toFixed(0)}/s`, `out=${input.outRate.toFixed(0)}/s`];
+  if (minute) {
+    const hhmm = minute.slice(11, 16);
+    parts.push(`page_views[${hhmm}]=${num(input.pageViews.find((r) => r.windowStart === minute)?.value)}`);
+    const rev = input.revenue.filter((r) => r.windowStart === minute).sort((a, b) => num(b.value) - num(a.value)).slice(0, 4);
+    if (rev.length) parts.push(`revenue[${hhmm}]=${rev.map((r) => formatMoney(num(r.value), r.dims.currency ?? '')).join(' ')}`);
+  }
+  for (const r of input.quality) parts.push(`${r.dims.outcome}=${num(r.value)}`);
+  parts.push(`iterator_age_max=${input.iteratorAgeMaxMs}ms`);
+  if (input.failures) parts.push(`on_failure_batches=${input.failures}`);
+  return parts.join(' ');
+}
+
+/**
  * Starts redrawing every 2 s; returns the timer.
  *
  * @example
@@ -124,7 +148,7 @@ export function startDashboard(out: NodeJS.WriteStream, stack: Stack, logSink?: 
       ]);
       const frame = renderFrame({ now, shards, inRate, outRate, pageViews, revenue, topPages, quality, failures, ...(logSink ? { problems: logSink.recent(), logPath: logSink.path } : {}) });
       if (out.isTTY) out.write(`\x1b[H\x1b[2J${frame}\n`);
-      else out.write(`${new Date(now).toISOString()} in=${inRate.toFixed(0)}/s out=${outRate.toFixed(0)}/s ${quality.map((r) => `${r.dims.outcome}=${num(r.value)}`).join(' ')} iterator_age_max=${Math.max(0, ...shards.map((s) => s.iteratorAgeMs))}ms\n`);
+      else out.write(`${statusLine({ now, inRate, outRate, pageViews, revenue, quality, iteratorAgeMaxMs: Math.max(0, ...shards.map((s) => s.iteratorAgeMs)), failures })}\n`);
     } catch (err) {
       out.write(`dashboard: ${(err as Error).message}\n`);
     } finally {

@@ -12,6 +12,8 @@ import { withRetry } from '../sinks/retry.ts';
 export interface ProducerRecord {
   partitionKey: string;
   data: string | Uint8Array;
+  /** where it came from (the line of `produce --file`), for messages */
+  line?: number;
 }
 
 export interface ProduceOptions {
@@ -20,11 +22,19 @@ export interface ProduceOptions {
   /** aggregate this many user records per Kinesis record (KPL format); 1 = none */
   kplAggregate?: number;
   onProgress?: (sent: number) => void;
+  /**
+   * A record Kinesis would refuse (data and partition key over 1 MiB) is not sent: it is
+   * passed here and the others go on. Without it, such a record stops `produce` with an
+   * error (PutRecords would refuse its whole batch).
+   */
+  onTooLarge?: (record: ProducerRecord, bytes: number) => void;
   sleep?: (ms: number) => Promise<void>;
 }
 
 const MAX_RECORDS = 500;
 const MAX_BYTES = 5 * 1024 * 1024;
+/** Kinesis's limit on one record: its data blob plus its partition key. */
+export const MAX_RECORD_BYTES = 1024 * 1024;
 
 /** A Kinesis client that works against kinesalite (HTTP/1.1) and AWS alike. */
 export function createKinesisClient(options: { region?: string; endpoint?: string } = {}): KinesisClient {
@@ -62,7 +72,7 @@ export async function produce(kinesis: KinesisClient, streamName: string, record
     }
   };
   const push = async (entry: PutRecordsRequestEntry, users: number) => {
-    const size = (entry.Data?.byteLength ?? 0) + (entry.PartitionKey?.length ?? 0);
+    const size = (entry.Data?.byteLength ?? 0) + Buffer.byteLength(entry.PartitionKey ?? '');
     if (batch.length >= MAX_RECORDS || batchBytes + size > MAX_BYTES) await flush();
     batch.push(entry);
     batchBytes += size;
@@ -84,6 +94,12 @@ export async function produce(kinesis: KinesisClient, streamName: string, record
       continue;
     }
     const data = typeof r.data === 'string' ? new TextEncoder().encode(r.data) : r.data;
+    const bytes = data.byteLength + Buffer.byteLength(r.partitionKey);
+    if (bytes > MAX_RECORD_BYTES) {
+      if (!options.onTooLarge) throw new SinkError('kinesis', `a record of ${bytes} bytes is over Kinesis's limit of ${MAX_RECORD_BYTES} bytes (data and partition key)`);
+      options.onTooLarge(r, bytes);
+      continue;
+    }
     await push({ PartitionKey: r.partitionKey, Data: data }, 1);
   }
   await pushAgg();

@@ -51,8 +51,13 @@ export function parseUpArgs(argv: string[]): UpOptions {
   if (!Number.isInteger(portBase) || portBase < 0 || portBase > 65_530) throw new UsageError(`--port-base needs a port number (0 = any free ports), got "${values['port-base']}"`);
   const shards = Number(values.shards);
   if (!Number.isInteger(shards) || shards < 1 || shards > 16) throw new UsageError(`--shards needs 1–16, got "${values.shards}"`);
-  parseChaos(values.chaos);
-  if (values['pg-url'] && !/^postgres(ql)?:\/\//.test(values['pg-url'])) throw new ConfigError('--pg-url', `"${values['pg-url']}" is not a postgres:// URL (e.g. postgres://postgres@127.0.0.1:5432/postgres)`);
+  // A bad flag value is a usage error (exit 2), like any other bad flag.
+  try {
+    parseChaos(values.chaos);
+  } catch (err) {
+    throw err instanceof ConfigError ? new UsageError(err.message) : err;
+  }
+  if (values['pg-url'] && !/^postgres(ql)?:\/\//.test(values['pg-url'])) throw new UsageError(`--pg-url: "${values['pg-url']}" is not a postgres:// URL (e.g. postgres://postgres@127.0.0.1:5432/postgres)`);
   return {
     producer: !values['no-producer'],
     rate,
@@ -75,6 +80,36 @@ async function portFree(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * Claims a `--data-dir` for this process (`<dir>/up.pid`): two stacks on one directory would
+ * share kinesalite's and dynalite's databases, which LevelDB refuses with a stack trace.
+ * A file left by a process that is gone is taken over. Returns the release function.
+ */
+export function lockDataDir(dir: string): () => void {
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'up.pid');
+  for (;;) {
+    try {
+      fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return () => fs.rmSync(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const pid = Number(fs.readFileSync(file, 'utf8').trim());
+    let alive = false;
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid) {
+      try {
+        process.kill(pid, 0);
+        alive = true;
+      } catch (err) {
+        alive = (err as NodeJS.ErrnoException).code === 'EPERM';
+      }
+    }
+    if (alive) throw new ConfigError('--data-dir', `${dir} is in use by another "stream-metrics up" (pid ${pid}); stop it, or pass another --data-dir`);
+    fs.rmSync(file, { force: true });
+  }
+}
+
 /** The `up` command: runs until a signal arrives. */
 export async function upCommand(argv: string[]): Promise<number> {
   const options = parseUpArgs(argv);
@@ -86,7 +121,14 @@ export async function upCommand(argv: string[]): Promise<number> {
   // Once the dashboard owns a terminal, log lines (the workers' one per batch, the pollers'
   // failures) would scroll through its frame: they go to a file in the data directory, and
   // the dashboard shows the latest problems and where the file is.
+  const releaseDataDir = options.dataDir ? lockDataDir(options.dataDir) : undefined;
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'stream-metrics-'));
+  // A temporary directory goes with the stack, unless something worth reading is in it
+  // (on-failure.jsonl: "stream-metrics failures list --data-dir" still works after the stop).
+  const cleanUp = () => {
+    releaseDataDir?.();
+    if (!options.dataDir && !fs.existsSync(path.join(dataDir, 'on-failure.jsonl'))) fs.rmSync(dataDir, { recursive: true, force: true });
+  };
   const logSink = options.dashboard && process.stdout.isTTY ? new LogSink(path.join(dataDir, 'stream-metrics.log')) : undefined;
   let toTerminal = true;
   const log = (line: string) => {
@@ -101,17 +143,26 @@ export async function upCommand(argv: string[]): Promise<number> {
     stopping = true;
     toTerminal = true;
     log(`stream-metrics: ${signal}: stopping (finishing in-flight batches, saving checkpoints)…`);
-    const force = setTimeout(() => process.exit(1), 20_000);
+    const force = setTimeout(() => {
+      // A handler that hangs (--chaos timeout, or a real one) holds its batch up to the
+      // function timeout: say why the stop was not clean. The batch is not checkpointed, so
+      // the next start with the same --data-dir reads it again (exactly once all the same).
+      log('stream-metrics: in-flight batches did not finish within 20 s (a handler hung?); exiting without them: they are read again on the next start with the same --data-dir');
+      releaseDataDir?.();
+      process.exit(1);
+    }, 20_000);
     force.unref();
     await stack?.stop();
     await logSink?.close();
+    if (!logSink) cleanUp();
+    else releaseDataDir?.();
     log(`stream-metrics: stopped${logSink ? ` (log: ${logSink.path})` : ''}`);
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
-  stack = await startStack({
+  const started = startStack({
     root,
     ports,
     dataDir,
@@ -123,6 +174,12 @@ export async function upCommand(argv: string[]): Promise<number> {
     log,
     ...(logSink ? { workerLog: logSink.write } : {}),
   });
+  try {
+    stack = await started;
+  } catch (err) {
+    cleanUp();
+    throw err;
+  }
   const ready = {
     ready: true,
     region: stack.region,

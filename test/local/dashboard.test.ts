@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatMoney, renderFrame } from '../../src/local/dashboard.ts';
+import { formatMoney, renderFrame, statusLine } from '../../src/local/dashboard.ts';
 
 describe('renderFrame', () => {
   it('fits 80 columns and shows rates, shards, minutes, top pages and data quality', () => {
@@ -75,5 +75,29 @@ describe('formatMoney', () => {
     expect(formatMoney(-300, 'USD')).toBe('USD -3.00');
     expect(formatMoney(9_007_199_254_740_991, 'USD')).toBe('USD 90,071,992,547,409.91');
     expect(formatMoney(0, 'USD')).toBe('USD 0.00');
+  });
+});
+
+describe('statusLine (stdout not a terminal)', () => {
+  it('shows data flowing: rates, page views and revenue of the latest minute, data quality', () => {
+    // Arrange
+    const row = (metric: string, windowStart: string, value: number, dims: Record<string, string> = {}) => ({ metric, windowStart, dims, value });
+    // Act
+    const line = statusLine({
+      now: Date.parse('2026-12-06T23:26:01.848Z'),
+      inRate: 50,
+      outRate: 48,
+      pageViews: [row('page_views', '2026-12-06T23:24:00.000Z', 300), row('page_views', '2026-12-06T23:25:00.000Z', 412)],
+      revenue: [row('revenue', '2026-12-06T23:25:00.000Z', 9900, { currency: 'EUR' }), row('revenue', '2026-12-06T23:25:00.000Z', 123450, { currency: 'USD' }), row('revenue', '2026-12-06T23:24:00.000Z', 1, { currency: 'JPY' })],
+      quality: [row('records', '2026-12-06T22:26:00.000Z', 461, { outcome: 'counted' }), row('records', '2026-12-06T22:26:00.000Z', 9, { outcome: 'filtered' })],
+      iteratorAgeMaxMs: 420,
+      failures: 0,
+    });
+    // Assert
+    expect(line).toBe('2026-12-06T23:26:01.848Z in=50/s out=48/s page_views[23:25]=412 revenue[23:25]=USD 1,234.50 EUR 99.00 counted=461 filtered=9 iterator_age_max=420ms');
+  });
+
+  it('before anything is counted: rates only', () => {
+    expect(statusLine({ now: 0, inRate: 0, outRate: 0, pageViews: [], revenue: [], quality: [], iteratorAgeMaxMs: 0, failures: 2 })).toBe('1970-01-01T00:00:00.000Z in=0/s out=0/s iterator_age_max=0ms on_failure_batches=2');
   });
 });
