@@ -166,7 +166,7 @@ export function createPoller(
     onFailure: o.failures,
     log: (e) => {
       const ev = e as unknown as Record<string, unknown>;
-      if (/fail|bisect|destination|error|expired/i.test(String(ev.type ?? ''))) log(`poller ${stream}: ${JSON.stringify(ev)}`);
+      if (/fail|bisect|destination|error|expired|stop-/i.test(String(ev.type ?? ''))) log(`poller ${stream}: ${JSON.stringify(ev)}`);
     },
   });
 }

@@ -47,7 +47,8 @@ export type PollerEvent =
   | { type: 'iterator-renewed'; shardId: string; after?: string }
   | { type: 'poll-error'; shardId?: string; error: string }
   | { type: 'checkpoint-error'; shardId: string; error: string }
-  | { type: 'shard-error'; shardId: string; error: string };
+  | { type: 'shard-error'; shardId: string; error: string }
+  | { type: 'stop-ended-invocations'; graceMs: number };
 
 export interface ShardStats {
   /** records read from the shard */
@@ -88,6 +89,14 @@ export interface KinesisPollerOptions {
   retryBackoff?: { baseMs: number; maxMs: number };
   /** close the invoker on `stop()`; default true */
   closeInvokerOnStop?: boolean;
+  /**
+   * How long `stop()` lets the batches in flight finish before it ends their invocations
+   * (closing the invoker terminates the sandboxes, as the end of a Lambda environment does):
+   * a handler that hangs (`--chaos timeout`, or a real one) would otherwise hold the stop
+   * up to the function's timeout. An ended batch is not checkpointed, so the next start
+   * reads it again. Only with `closeInvokerOnStop`; default 10,000 ms.
+   */
+  stopGraceMs?: number;
   log?: (event: PollerEvent) => void;
   /** clock for record ages (MaximumRecordAgeInSeconds, iterator age); default `Date.now` */
   now?: () => number;
@@ -225,14 +234,29 @@ export class KinesisPoller {
     })();
   }
 
-  /** Finishes the batches in flight (no new ones), keeps their checkpoints, and stops. */
+  /**
+   * Finishes the batches in flight (no new ones), keeps their checkpoints, and stops. A
+   * batch still running after `stopGraceMs` is ended (see there) and read again next time.
+   */
   stop(): Promise<void> {
     this.#stopped ??= (async () => {
       this.#abort.abort();
       await this.#syncLoop;
       await this.#syncing.catch(() => {});
-      await Promise.all([...this.#shards.values()].map((s) => s.task));
-      if (this.#o.closeInvokerOnStop ?? true) await this.#o.invoker.close();
+      const tasks = Promise.all([...this.#shards.values()].map((s) => s.task));
+      const closeInvoker = this.#o.closeInvokerOnStop ?? true;
+      if (closeInvoker) {
+        let timer: NodeJS.Timeout | undefined;
+        const graceOver = new Promise<'grace-over'>((resolve) => (timer = setTimeout(() => resolve('grace-over'), this.#o.stopGraceMs ?? 10_000)));
+        const first = await Promise.race([tasks, graceOver]);
+        clearTimeout(timer);
+        if (first === 'grace-over') {
+          this.#log({ type: 'stop-ended-invocations', graceMs: this.#o.stopGraceMs ?? 10_000 });
+          await this.#o.invoker.close();
+        }
+      }
+      await tasks;
+      if (closeInvoker) await this.#o.invoker.close();
     })();
     return this.#stopped;
   }
@@ -543,6 +567,10 @@ export class KinesisPoller {
         outcome = { ok: false, kind: 'error', error: errorText(err) };
       }
       const verdict: Verdict = outcome.ok ? interpretResponse(outcome.response, b.records.map((r) => r.sequenceNumber), s.reportBatchItemFailures) : { kind: 'whole', reason: outcome.error };
+      // Stopping: a failed batch is left as it is, to be read again at the next start (its
+      // invocation may have been ended by the stop itself, which is no reason to bisect,
+      // use up a retry or give up on records).
+      if (verdict.kind === 'whole' && signal.aborted) return false;
 
       if (verdict.kind === 'success') {
         await this.#checkpoint(state, last);
@@ -583,12 +611,12 @@ export class KinesisPoller {
         }
         b.retries++;
       }
+      if (signal.aborted) return false;
       if (s.maximumRetryAttempts !== -1 && b.retries > s.maximumRetryAttempts) {
         await this.#discard(state, b.records, 'RetryAttemptsExhausted', `retries exhausted (MaximumRetryAttempts ${s.maximumRetryAttempts}): ${b.lastError}`, b.invocations, b.lastError);
         queue.shift();
         continue;
       }
-      if (signal.aborted) return false;
       const backoff = this.#o.retryBackoff ?? { baseMs: 100, maxMs: 5_000 };
       await sleep(Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.max(0, b.retries - 1)), signal);
       if (signal.aborted) return false;

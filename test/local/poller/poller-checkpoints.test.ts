@@ -1,8 +1,12 @@
 import { ExpiredIteratorException } from '@aws-sdk/client-kinesis';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { workerInvoker } from '../../../src/local/poller/invoker.ts';
 import { byShard, createStream, makePoller, putRecords, recorder, settings, startLocal, uniqueName, waitFor, type LocalEnv } from './support.ts';
 
 let env: LocalEnv;
+const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const SHARD = 'shardId-000000000000';
 beforeAll(async () => {
   env = await startLocal();
@@ -66,6 +70,35 @@ describe('KinesisPoller checkpoints', () => {
     // Assert
     expect(stopMs).toBeLessThan(2_000);
     expect(rec1.processed.get(SHARD)).toBeUndefined();
+    expect(rec2.processed.get(SHARD)).toEqual(puts.map((p) => p.sequenceNumber));
+  });
+
+  it('stop() ends an invocation that hangs past stopGraceMs: nothing checkpointed, retried or given up on; the next start reads it again', async () => {
+    // Prepare: a real sandbox whose handler sleeps 60 s (the partition key), as --chaos timeout does
+    const stream = uniqueName('stop-hung');
+    const consumer = `fn-${stream}`;
+    await createStream(env.kinesis, stream, 1);
+    const puts = await putRecords(env.kinesis, stream, 3, { partitionKey: () => '60000' });
+    const invoker = workerInvoker({ handlerModule: path.join(fixtures, 'sleepy-handler.ts'), timeoutMs: 120_000, memoryMb: 128, log: () => {} });
+    const p1 = makePoller(env, { streamName: stream, consumer, settings: settings({ maximumRetryAttempts: 0 }), invoker, stopGraceMs: 300 });
+    await p1.poller.start();
+    await waitFor(() => p1.events.some((e) => e.type === 'batch-invoked'), 30_000, 'the invocation');
+
+    // Act
+    const t0 = Date.now();
+    await p1.poller.stop();
+    const stopMs = Date.now() - t0;
+    const rec2 = recorder();
+    const p2 = makePoller(env, { streamName: stream, consumer, settings: settings(), handler: rec2.handler });
+    await p2.poller.start();
+    await p2.poller.idle();
+    await p2.poller.stop();
+
+    // Assert: with MaximumRetryAttempts 0 an ended invocation counted as a failure would have
+    // sent the batch to the on-failure destination and checkpointed past it
+    expect(stopMs).toBeLessThan(5_000);
+    expect(p1.events.map((e) => e.type)).toContain('stop-ended-invocations');
+    expect(p1.events.filter((e) => /failed|bisected|destination|discarded/.test(e.type))).toEqual([]);
     expect(rec2.processed.get(SHARD)).toEqual(puts.map((p) => p.sequenceNumber));
   });
 
