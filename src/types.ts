@@ -70,19 +70,23 @@ export interface DecodedRecord {
 }
 
 /** Stable reason codes of rejected records (documented in README "Reason codes"). */
-export type RejectReason =
-  | 'invalid_base64'
-  | 'invalid_kpl_aggregate'
-  | 'invalid_utf8'
-  | 'invalid_json'
-  | 'too_large'
-  | 'schema_violation'
-  | 'unknown_currency'
-  | 'too_many_decimals'
-  | 'amount_out_of_range'
-  | 'invalid_timestamp'
-  | 'future_timestamp'
-  | 'too_late';
+export const REJECT_REASONS = [
+  'invalid_base64',
+  'invalid_kpl_aggregate',
+  'invalid_utf8',
+  'invalid_json',
+  'too_large',
+  'schema_violation',
+  'unknown_currency',
+  'too_many_decimals',
+  'amount_out_of_range',
+  'invalid_timestamp',
+  'future_timestamp',
+  'too_late',
+] as const;
+
+/** A reason code of a rejected record. */
+export type RejectReason = (typeof REJECT_REASONS)[number];
 
 /** Stable reason codes of filtered records. */
 export type FilterReason = 'test' | 'bot' | 'internal_ip';

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.ts';
 import { UsageError } from '../errors.ts';
 import type { BadRecord } from '../sinks/dynamodb/bad-record-store.ts';
+import { REJECT_REASONS } from '../types.ts';
 
 const USAGE = 'usage: stream-metrics bad-records list|replay [--stream NAME] [--reason CODE] [--limit N] [--format table|json] [--all]';
 
@@ -55,8 +56,13 @@ export async function badRecordsCommand(argv: string[]): Promise<number> {
   const sub = positionals[0];
   if (sub !== 'list' && sub !== 'replay') throw new UsageError(sub === undefined ? USAGE : `unknown bad-records subcommand "${sub}"; ${USAGE}`);
   if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"; ${USAGE}`);
-  const filter = { ...(values.stream ? { streamName: values.stream } : {}), ...(values.reason ? { reason: values.reason } : {}) };
   const config = loadConfig();
+  // A misspelt filter would answer "no bad records", which reads like good news.
+  const streams = [config.streams.clickstream, config.streams.transactions];
+  const streamName = values.stream === undefined ? undefined : values.stream === 'clickstream' || values.stream === 'transactions' ? config.streams[values.stream] : values.stream;
+  if (streamName !== undefined && !streams.includes(streamName)) throw new UsageError(`--stream: unknown stream "${values.stream}"; streams: ${[...new Set(streams)].join(', ')}`);
+  if (values.reason !== undefined && !(REJECT_REASONS as readonly string[]).includes(values.reason)) throw new UsageError(`--reason: unknown reason code "${values.reason}"; codes: ${REJECT_REASONS.join(', ')}`);
+  const filter = { ...(streamName ? { streamName } : {}), ...(values.reason ? { reason: values.reason } : {}) };
   const { openBadRecordStore, replayBadRecords } = await import('../sinks/bad-records.ts');
   if (sub === 'list') {
     const limit = Number(values.limit);

@@ -37,6 +37,7 @@ const HELP = `stream-metrics — real-time stream analytics workers
 
 Usage:
 ${Object.values(USAGE).join('\n')}
+  stream-metrics --version
 
 ${ENV_NOTE}`;
 
@@ -98,6 +99,8 @@ export async function checkCommandLine(argv: string[]): Promise<void> {
   }
 }
 
+const recordCount = (n: number) => `${n} record${n === 1 ? '' : 's'}`;
+
 /** Runs the command line; resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -128,6 +131,13 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./bad-records.ts')).badRecordsCommand(rest);
       case 'failures':
         return await (await import('./failures.ts')).failuresCommand(rest);
+      case 'version':
+      case '--version':
+      case '-v': {
+        const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+        process.stdout.write(`stream-metrics ${pkg.version}\n`);
+        return 0;
+      }
       case undefined:
       case 'help':
       case '--help':
@@ -254,7 +264,7 @@ async function produceCommand(argv: string[]): Promise<number> {
   const sent = await produce(kinesis, streamName, records, {
     ...(rate ? { rate } : {}),
     ...(kpl ? { kplAggregate: kpl } : {}),
-    onProgress: progress ? (n) => process.stderr.write(`\rproduced ${n} records to ${streamName}`) : undefined,
+    onProgress: progress ? (n) => process.stderr.write(`\rproduced ${recordCount(n)} to ${streamName}`) : undefined,
     // Kinesis refuses a record over 1 MiB (and PutRecords the whole batch with it): that one
     // is not sent, said here, and the others go on.
     onTooLarge: (r, bytes) => {
@@ -264,7 +274,7 @@ async function produceCommand(argv: string[]): Promise<number> {
     },
   });
   if (progress) process.stderr.write('\n');
-  process.stderr.write(`produced ${sent} records to ${streamName}${tooLarge ? `; ${tooLarge} not sent (over 1 MiB)` : ''}\n`);
+  process.stderr.write(`produced ${recordCount(sent)} to ${streamName}${tooLarge ? `; ${tooLarge} not sent (over 1 MiB)` : ''}\n`);
   kinesis.destroy();
   return tooLarge ? 1 : 0;
 }

@@ -35,6 +35,10 @@ const MAX_RECORDS = 500;
 const MAX_BYTES = 5 * 1024 * 1024;
 /** Kinesis's limit on one record: its data blob plus its partition key. */
 export const MAX_RECORD_BYTES = 1024 * 1024;
+/** KPL aggregate framing: magic bytes, MD5 and the aggregate's own partition key (≤ 256). */
+const KPL_FRAME_BYTES = 4 + 16 + 256;
+/** Upper bound of the per-user-record framing: tags, varint lengths, its key-table entry. */
+const KPL_RECORD_OVERHEAD = 24;
 
 /** A Kinesis client that works against kinesalite (HTTP/1.1) and AWS alike. */
 export function createKinesisClient(options: { region?: string; endpoint?: string } = {}): KinesisClient {
@@ -55,6 +59,7 @@ export async function produce(kinesis: KinesisClient, streamName: string, record
   let batchBytes = 0;
   let batchUser = 0;
   let pendingAgg: ProducerRecord[] = [];
+  let pendingAggBytes = KPL_FRAME_BYTES;
   const started = Date.now();
 
   const flush = async () => {
@@ -85,19 +90,25 @@ export async function produce(kinesis: KinesisClient, streamName: string, record
     const data = kplAggregate(pendingAgg.map((r) => ({ partitionKey: r.partitionKey, data: r.data })));
     await push({ PartitionKey: pendingAgg[0]!.partitionKey, Data: data }, pendingAgg.length);
     pendingAgg = [];
+    pendingAggBytes = KPL_FRAME_BYTES;
   };
 
   for await (const r of records as AsyncIterable<ProducerRecord>) {
-    if (per > 1) {
-      pendingAgg.push(r);
-      if (pendingAgg.length >= per) await pushAgg();
-      continue;
-    }
     const data = typeof r.data === 'string' ? new TextEncoder().encode(r.data) : r.data;
     const bytes = data.byteLength + Buffer.byteLength(r.partitionKey);
     if (bytes > MAX_RECORD_BYTES) {
       if (!options.onTooLarge) throw new SinkError('kinesis', `a record of ${bytes} bytes is over Kinesis's limit of ${MAX_RECORD_BYTES} bytes (data and partition key)`);
       options.onTooLarge(r, bytes);
+      continue;
+    }
+    if (per > 1) {
+      // An aggregate is one Kinesis record: it closes early rather than outgrow the limit
+      // (the estimate is an upper bound of the KPL framing: magic, MD5, tags and lengths).
+      const framed = bytes + KPL_RECORD_OVERHEAD;
+      if (pendingAgg.length > 0 && pendingAggBytes + framed > MAX_RECORD_BYTES) await pushAgg();
+      pendingAgg.push({ partitionKey: r.partitionKey, data });
+      pendingAggBytes += framed;
+      if (pendingAgg.length >= per) await pushAgg();
       continue;
     }
     await push({ PartitionKey: r.partitionKey, Data: data }, 1);

@@ -68,6 +68,21 @@ describe('command-line errors', () => {
     expect(r.stderr.trim()).toMatch(/^stream-metrics: metric "page_views" cannot be broken down by page,country;/);
   });
 
+  it('bad-records: an unknown --stream or --reason is a usage error, not "no bad records"', async () => {
+    const s = await run(['bad-records', 'list', '--stream', 'nosuch']);
+    expect(s.code).toBe(2);
+    expect(s.stderr.trim()).toBe('stream-metrics: --stream: unknown stream "nosuch"; streams: clickstream, transactions');
+    const r = await run(['bad-records', 'replay', '--reason', 'too_old']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^stream-metrics: --reason: unknown reason code "too_old"; codes: invalid_base64, .*too_late$/);
+  });
+
+  it('--version prints the package version', async () => {
+    const r = await run(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^stream-metrics \d+\.\d+\.\d+$/);
+  });
+
   it('produce: needs exactly one source', async () => {
     const r = await run(['produce', '--stream', 'clickstream']);
     expect(r.code).toBe(2);

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { describe, expect, it } from 'vitest';
+import { deaggregate } from '../../src/decode/kpl.ts';
 import { fileRecords } from '../../src/cli/jsonl.ts';
 import { ConfigError, SinkError } from '../../src/errors.ts';
 import { MAX_RECORD_BYTES, produce } from '../../src/local/producer.ts';
@@ -110,6 +111,27 @@ describe('produce: a record over Kinesis\'s 1 MiB limit', () => {
     expect(refused).toHaveLength(1);
     expect(refused[0]!.line).toBe(3);
     expect(refused[0]!.bytes).toBeGreaterThan(MAX_RECORD_BYTES);
+  });
+
+  it('--kpl: an aggregate closes before it outgrows the limit; every user record arrives once', async () => {
+    // Arrange: 12 user records of 300 KB, 10 per aggregate asked for: only 3 fit in 1 MiB
+    const kinesis = {
+      sent: [] as Uint8Array[],
+      send: async (cmd: { input: { Records: { Data: Uint8Array; PartitionKey: string }[] } }) => {
+        const recs = cmd.input.Records;
+        if (recs.some((r) => r.Data.byteLength + Buffer.byteLength(r.PartitionKey) > MAX_RECORD_BYTES)) throw Object.assign(new Error('Member must have length less than or equal to 1048576'), { name: 'ValidationException' });
+        kinesis.sent.push(...recs.map((r) => r.Data));
+        return { FailedRecordCount: 0, Records: recs.map(() => ({})) };
+      },
+    };
+    const users = Array.from({ length: 12 }, (_, i) => ({ partitionKey: `k${i}`, data: `{"eventId":"e${i}","t":"${'x'.repeat(300 * 1024)}"}` }));
+    // Act
+    const sent = await produce(kinesis as never, 's', users, { kplAggregate: 10 });
+    // Assert
+    expect(sent).toBe(12);
+    const unpacked = kinesis.sent.flatMap((bytes) => deaggregate(bytes).map((u) => JSON.parse(Buffer.from(u.data).toString('utf8')).eventId as string));
+    expect(unpacked).toEqual(users.map((_, i) => `e${i}`));
+    expect(kinesis.sent.length).toBe(4);
   });
 
   it('without onTooLarge: a clear error instead of the whole batch refused by Kinesis', async () => {
