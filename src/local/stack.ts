@@ -3,13 +3,13 @@
  * in-process): endpoints, resources, pollers running the real handlers, producer.
  */
 import { CreateStreamCommand, DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateDeliveryStreamCommand, ListDeliveryStreamsCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
 import fs from 'node:fs';
 import type http from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { portInUseError } from '../errors.ts';
+import { ConfigError, portInUseError } from '../errors.ts';
 import { createClickstreamGenerator, createTransactionGenerator } from '../generate/index.ts';
 import { FUNCTIONS, RESOURCE_NAMES, type FunctionSettings } from '../settings.ts';
 import { createClient } from '../sinks/clients.ts';
@@ -103,6 +103,24 @@ export interface ProvisionClients {
   dataApi: DataApi;
   shards: number;
   dialect: 'postgres' | 'redshift';
+}
+
+/**
+ * `--pg-url`: PostgreSQL keeps its tables across starts, DynamoDB (the metric items, their
+ * versions and high-water marks) only with the same `--data-dir`. Metrics in PostgreSQL
+ * beside an empty DynamoDB come from a run whose state is gone: the mirror would keep that
+ * run's rows where this run's versions start again, and `--source redshift` would disagree
+ * with DynamoDB. Refused at start, with the two ways out.
+ */
+async function refuseForeignMetrics(dynamodb: DynamoDBClient, dataApi: DataApi): Promise<void> {
+  const dynamo = await dynamodb.send(new ScanCommand({ TableName: RESOURCE_NAMES.metricsTable, Limit: 1 }));
+  if ((dynamo.Items?.length ?? 0) > 0) return;
+  const pg = await dataApi.execute('SELECT 1 FROM metric_counters UNION ALL SELECT 1 FROM metric_sketches LIMIT 1');
+  if (pg.rows.length === 0) return;
+  throw new ConfigError(
+    '--pg-url',
+    "this database already holds metrics of an earlier run whose DynamoDB state is not in this run's --data-dir (none given, or a new one), so the two would disagree; start with that run's --data-dir, or use an empty database (createdb another, or drop its stream-metrics tables)",
+  );
 }
 
 /**
@@ -233,6 +251,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   log('creating streams, tables and the Redshift schema…');
   await provision({ kinesis, dynamodb, firehose: firehoseClient, dataApi, shards: options.shards, dialect: 'postgres' });
+  if (options.pgUrl) await refuseForeignMetrics(dynamodb, dataApi);
   const checkpoints = new DynamoCheckpointStore(dynamodb, RESOURCE_NAMES.checkpointsTable);
 
   const failures = new FileFailureDestination(path.join(options.dataDir, 'on-failure.jsonl'));
