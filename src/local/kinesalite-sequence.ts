@@ -95,3 +95,60 @@ export function installFastSequenceParsing(): void {
   db.parseSequence = fastParseSequence(db.parseSequence);
   installed = true;
 }
+
+let stableEmptyReads = false;
+
+/**
+ * How far behind the clock an empty read's next iterator stays: longer than a PutRecords
+ * takes from reading the clock to its LevelDB write, even on a loaded machine.
+ */
+export const EMPTY_READ_LAG_MS = 3_000;
+
+/**
+ * An empty `GetRecords` no longer skips a record whose PutRecords was still being written.
+ * kinesalite answers an empty read with an iterator at the same sequence index but the
+ * current second (`incrementSequence(seqObj, now)`), and records sort by index, then by
+ * the second their PutRecords began: a record of that same index, begun in an earlier
+ * second and written after the read, sorts before the new iterator and is never read. The
+ * index is one not yet consumed after a TRIM_HORIZON or LATEST iterator (a read that
+ * returns records moves the iterator to the last one's index), so a reader at the tip of a
+ * fresh shard — the poller, every ~200 ms — lost the first record whenever its empty read
+ * fell between that record's PutRecords second and its write, in the next second (found by
+ * a soak test: one record of a 500-record PutRecords sent just before a second boundary
+ * never reached the handler). The next iterator's time now stays `EMPTY_READ_LAG_MS` behind
+ * the clock (never before the iterator's own): it still moves on, which is how kinesalite
+ * finds the end of a closed shard, a few seconds later than before. `incrementSequence` is
+ * called with a time only for that empty read (`actions/getRecords.js`). Idempotent.
+ *
+ * @example
+ * installStableEmptyReads();
+ * const kinesalite = require('kinesalite')({});
+ */
+export function installStableEmptyReads(): void {
+  if (stableEmptyReads) return;
+  const db = require('kinesalite/db') as {
+    incrementSequence: (seqObj: SequenceFields | string, seqTime?: number | null) => string;
+    parseSequence: Parse;
+  };
+  const increment = db.incrementSequence;
+  db.incrementSequence = (seqObj, seqTime) => {
+    if (seqTime === undefined || seqTime === null) return increment(seqObj, seqTime);
+    const own = typeof seqObj === 'string' ? db.parseSequence(seqObj) : seqObj;
+    const ownTime = Number(own.seqTime ?? own.shardCreateTime ?? 0);
+    return increment(own, Math.max(ownTime, seqTime - EMPTY_READ_LAG_MS));
+  };
+  stableEmptyReads = true;
+}
+
+/**
+ * Every change this project makes to kinesalite: {@link installFastSequenceParsing} and
+ * {@link installStableEmptyReads}. Call before serving requests.
+ *
+ * @example
+ * installKinesalitePatches();
+ * const kinesalite = require('kinesalite')({});
+ */
+export function installKinesalitePatches(): void {
+  installFastSequenceParsing();
+  installStableEmptyReads();
+}

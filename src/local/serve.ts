@@ -29,7 +29,7 @@ import { createKinesisClient } from './producer.ts';
 import { startRedshiftDataServer } from './redshift-data/server.ts';
 import { createPgliteBackend, createPostgresBackend } from './sql-backend.ts';
 import { createPoller, listen, provision } from './stack.ts';
-import { installFastSequenceParsing } from './kinesalite-sequence.ts';
+import { installKinesalitePatches } from './kinesalite-sequence.ts';
 
 const require = createRequire(import.meta.url);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -84,7 +84,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const dataDir = values['data-dir'] ? path.resolve(values['data-dir']) : undefined;
   if (dataDir) fs.mkdirSync(dataDir, { recursive: true });
   if (what === 'kinesis' || what === 'dynamodb') {
-    if (what === 'kinesis') installFastSequenceParsing();
+    if (what === 'kinesis') installKinesalitePatches();
     const server = (what === 'kinesis'
       ? require('kinesalite')({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 100, ...(dataDir ? { path: dataDir } : {}) })
       : createLocalDynamo(dataDir ? { path: dataDir } : {})) as http.Server;

@@ -20,7 +20,7 @@ import { migrate } from '../sinks/redshift/migrations.ts';
 import type { StreamKind } from '../types.ts';
 import { startDynaliteProcess } from './dynalite-process.ts';
 import { startEndpointsThread } from './endpoints-thread.ts';
-import { installFastSequenceParsing } from './kinesalite-sequence.ts';
+import { installKinesalitePatches } from './kinesalite-sequence.ts';
 import { DynamoCheckpointStore } from './poller/checkpoint-store.ts';
 import { FileFailureDestination } from './poller/on-failure.ts';
 import { workerInvoker } from './poller/invoker.ts';
@@ -205,7 +205,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const closers: (() => Promise<unknown>)[] = [];
 
   log('starting kinesalite and dynalite…');
-  installFastSequenceParsing();
+  installKinesalitePatches();
   const kinesalite = require('kinesalite')({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 100, ...(options.persistent ? { path: dir('kinesis') } : {}) }) as http.Server;
   const kinesisUrl = await listen(kinesalite, options.ports[0] ?? 0);
   closers.push(() => new Promise((r) => kinesalite.close(r)));

@@ -18,7 +18,7 @@ import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda'
 import type http from 'node:http';
 import { createRequire } from 'node:module';
 import { DynamoCheckpointStore } from '../../../src/local/poller/checkpoint-store.ts';
-import { installFastSequenceParsing } from '../../../src/local/kinesalite-sequence.ts';
+import { installKinesalitePatches } from '../../../src/local/kinesalite-sequence.ts';
 import { inProcessInvoker } from '../../../src/local/poller/invoker.ts';
 import { KinesisPoller, type KinesisPollerOptions, type PollerEvent } from '../../../src/local/poller/poller.ts';
 import { compareSequenceNumbers } from '../../../src/position.ts';
@@ -45,7 +45,7 @@ export interface LocalEnv {
 /** Starts kinesalite and dynalite and the checkpoint table. */
 export async function startLocal(): Promise<LocalEnv> {
   // As the local stack runs it (src/local/stack.ts).
-  installFastSequenceParsing();
+  installKinesalitePatches();
   const kinesalite = require('kinesalite')({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 50 }) as http.Server;
   const dynalite = require('dynalite')({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }) as http.Server;
   const [kinesisUrl, dynamoUrl] = await Promise.all([listen(kinesalite), listen(dynalite)]);
