@@ -50,7 +50,7 @@ describe('up --pg-url', () => {
 
     // Act: a start without that --data-dir (DynamoDB empty), then one with it
     const refused = await startUp(['--no-producer', '--pg-url', pgUrl]).then(
-      (up) => ((current = up), 'started'),
+      async (up) => (await up.stop('SIGKILL'), 'started'),
       (err: Error) => err.message,
     );
     current = await startUp(['--no-producer', '--pg-url', pgUrl, '--data-dir', dataDir]);
