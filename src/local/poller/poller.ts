@@ -250,13 +250,11 @@ export class KinesisPoller {
         const graceOver = new Promise<'grace-over'>((resolve) => (timer = setTimeout(() => resolve('grace-over'), this.#o.stopGraceMs ?? 10_000)));
         const first = await Promise.race([tasks, graceOver]);
         clearTimeout(timer);
-        if (first === 'grace-over') {
-          this.#log({ type: 'stop-ended-invocations', graceMs: this.#o.stopGraceMs ?? 10_000 });
-          await this.#o.invoker.close();
-        }
+        if (first === 'grace-over') this.#log({ type: 'stop-ended-invocations', graceMs: this.#o.stopGraceMs ?? 10_000 });
+        // Ends the invocations still running after the grace, or just the idle sandboxes.
+        await this.#o.invoker.close();
       }
       await tasks;
-      if (closeInvoker) await this.#o.invoker.close();
     })();
     return this.#stopped;
   }
