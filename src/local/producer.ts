@@ -60,6 +60,7 @@ export async function produce(kinesis: KinesisClient, streamName: string, record
   let batchUser = 0;
   let pendingAgg: ProducerRecord[] = [];
   let pendingAggBytes = KPL_FRAME_BYTES;
+  const encoder = new TextEncoder();
   const started = Date.now();
 
   const flush = async () => {
@@ -94,7 +95,7 @@ export async function produce(kinesis: KinesisClient, streamName: string, record
   };
 
   for await (const r of records as AsyncIterable<ProducerRecord>) {
-    const data = typeof r.data === 'string' ? new TextEncoder().encode(r.data) : r.data;
+    const data = typeof r.data === 'string' ? encoder.encode(r.data) : r.data;
     const bytes = data.byteLength + Buffer.byteLength(r.partitionKey);
     if (bytes > MAX_RECORD_BYTES) {
       if (!options.onTooLarge) throw new SinkError('kinesis', `a record of ${bytes} bytes is over Kinesis's limit of ${MAX_RECORD_BYTES} bytes (data and partition key)`);
