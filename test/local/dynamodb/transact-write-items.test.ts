@@ -5,6 +5,7 @@
  */
 import {
   CreateTableCommand,
+  DescribeTableCommand,
   GetItemCommand,
   PutItemCommand,
   TransactWriteItemsCommand,
@@ -23,6 +24,9 @@ describe.each(BACKENDS)('TransactWriteItems on %s', (backendName) => {
     await env.client.send(
       new CreateTableCommand({ TableName: name, KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }),
     );
+    // A table is usable once ACTIVE (dynalite too turns it ACTIVE a moment later: on a loaded
+    // machine a write right after CreateTable met ResourceNotFoundException).
+    while ((await env.client.send(new DescribeTableCommand({ TableName: name }))).Table?.TableStatus !== 'ACTIVE') await new Promise((r) => setTimeout(r, 20));
     return name;
   }
 
