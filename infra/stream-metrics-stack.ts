@@ -82,8 +82,22 @@ const TABLE_ACTIONS = {
   metrics: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   // claim(): conditional PutItem, GetItem to read where an id was first seen
   dedupe: ['dynamodb:GetItem', 'dynamodb:PutItem'],
-  // put(): BatchWriteItem (idempotent by position)
-  badRecords: ['dynamodb:BatchWriteItem'],
+  // put(): a consistent BatchGetItem of the batch's positions (so a Lambda retry does not
+  // overwrite what a replay recorded), then BatchWriteItem of the new ones
+  badRecords: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'],
+} as const;
+
+/**
+ * What each principal calls on the Redshift Data API (`src/sinks/redshift/data-api.ts`):
+ * `onTarget` needs the workgroup (or cluster) ARN; `onStatements` take no resource ARN.
+ * With a secret, the Data API reads it with the caller's credentials: GetSecretValue.
+ */
+const DATA_API_ACTIONS = {
+  // the metric mirror: one BatchExecuteStatement per batch, DescribeStatement until it ends
+  worker: { onTarget: ['redshift-data:BatchExecuteStatement'], onStatements: ['redshift-data:DescribeStatement'] },
+  // migrate(): ExecuteStatement per statement, DescribeStatement, GetStatementResult for
+  // the ids already applied
+  migrations: { onTarget: ['redshift-data:ExecuteStatement'], onStatements: ['redshift-data:DescribeStatement', 'redshift-data:GetStatementResult'] },
 } as const;
 
 export class StreamMetricsStack extends Stack {
@@ -191,13 +205,14 @@ export class StreamMetricsStack extends Stack {
       }),
     );
     firehoseRole.addToPolicy(new iam.PolicyStatement({ actions: ['logs:PutLogEvents'], resources: [firehoseLogs.logGroupArn] }));
-    acknowledge(firehoseRole, [
+    // COPY's credentials (SecretsManagerConfiguration): Firehose only reads the secret.
+    firehoseRole.addToPolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [redshift.secret.secretArn] }));
+    acknowledge(defaultPolicyOf(firehoseRole), [
       {
         id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(this.stagingBucket.node.defaultChild as s3.CfnBucket)}.Arn>/*]`,
         reason: 'Firehose writes objects under generated time-based keys in its own staging bucket; the bucket is the scope.',
       },
     ]);
-    redshift.secret.grantRead(firehoseRole);
 
     this.deliveryStreams = {} as Record<Stream, firehose.CfnDeliveryStream>;
     for (const s of STREAMS) {
@@ -300,7 +315,7 @@ export class StreamMetricsStack extends Stack {
         this.tables[t].grant(fn, ...TABLE_ACTIONS[t]);
       }
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['firehose:PutRecordBatch'], resources: [this.deliveryStreams[s].attrArn] }));
-      redshift.grantDataApi(fn);
+      redshift.grantDataApi(fn, DATA_API_ACTIONS.worker);
 
       fn.addEventSource(
         new sources.KinesisEventSource(this.streams[s], {
@@ -380,8 +395,6 @@ export class StreamMetricsStack extends Stack {
     new CfnOutput(this, 'RedshiftSecretArn', { value: redshift.secret.secretArn });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
     for (const [k, v] of Object.entries(redshift.targetEnv)) if (k !== 'REDSHIFT_SECRET_ARN') new CfnOutput(this, k.replace(/_/g, ''), { value: v });
-
-    this.suppressions();
   }
 
   /**
@@ -394,16 +407,6 @@ export class StreamMetricsStack extends Stack {
 
   /** The Redshift side: what to create, the workers' environment and their grants. */
   private redshift(ctx: DeployContext, name: (n: string) => string) {
-    const dataApiStatements = (resources: string[]) => [
-      new iam.PolicyStatement({ actions: ['redshift-data:ExecuteStatement', 'redshift-data:BatchExecuteStatement'], resources }),
-      // These take no resource ARN; the condition limits them to the caller's own statements.
-      new iam.PolicyStatement({
-        actions: ['redshift-data:DescribeStatement', 'redshift-data:GetStatementResult', 'redshift-data:CancelStatement'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'redshift-data:statement-owner-iam-userid': '${aws:userid}' } },
-      }),
-    ];
-
     let secret: secretsmanager.ISecret;
     let jdbcUrl: string;
     let targetEnv: Record<string, string>;
@@ -494,9 +497,26 @@ export class StreamMetricsStack extends Stack {
       }
     }
 
-    const grantDataApi = (grantee: iam.IGrantable & { addToRolePolicy?: (s: iam.PolicyStatement) => void }) => {
-      for (const st of dataApiStatements(dataApiResources)) iam.Grant.addToPrincipal({ grantee, actions: st.actions, resourceArns: st.resources, conditions: st.conditions as never });
-      secret.grantRead(grantee);
+    /** Grants a function its Data API calls and the secret they run with; nothing else. */
+    const grantDataApi = (fn: lambda.Function, actions: { onTarget: readonly string[]; onStatements: readonly string[] }) => {
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: [...actions.onTarget], resources: dataApiResources }));
+      // These take no resource ARN; the condition limits them to the caller's own statements.
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: [...actions.onStatements],
+          resources: ['*'],
+          conditions: { StringEquals: { 'redshift-data:statement-owner-iam-userid': '${aws:userid}' } },
+        }),
+      );
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }));
+      // Acknowledged on this function's policy only, so that a `Resource: *` anywhere else
+      // is still a finding.
+      acknowledge(defaultPolicyOf(fn.role!), [
+        {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason: `Redshift Data API ${actions.onStatements.map((a) => a.replace('redshift-data:', '')).join('/')} take no resource ARN; the statement-owner condition limits them to this function's own statements.`,
+        },
+      ]);
     };
 
     // Schema migrations through the Data API (custom resource; re-runs when they change).
@@ -512,7 +532,7 @@ export class StreamMetricsStack extends Stack {
       logGroup: migrationsLogs,
       loggingFormat: lambda.LoggingFormat.JSON,
     });
-    grantDataApi(migrationsFn);
+    grantDataApi(migrationsFn, DATA_API_ACTIONS.migrations);
     const migrationsHash = createHash('sha256').update(migrationScript('redshift', 0).join(';\n')).digest('hex').slice(0, 16);
     const migrations = new CustomResource(this, 'RedshiftMigrations', {
       serviceToken: migrationsFn.functionArn,
@@ -526,16 +546,6 @@ export class StreamMetricsStack extends Stack {
     return { secret, jdbcUrl, targetEnv, grantDataApi, migrations, migrationsFunction: migrationsFn };
   }
 
-  /** Stack-wide cdk-nag suppressions, each with its reason and the exact finding it covers. */
-  private suppressions(): void {
-    acknowledge(this, [
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          "Redshift Data API DescribeStatement/GetStatementResult/CancelStatement take no resource ARN; the statement-owner condition limits them to the caller's own statements.",
-      },
-    ]);
-  }
 }
 
 /**
@@ -547,6 +557,13 @@ function functionRole(scope: Construct, id: string, logGroup: logs.LogGroup): ia
   const role = new iam.Role(scope, id, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
   role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
   return role;
+}
+
+/** The inline policy a role's grants go to (it exists once a statement was added). */
+function defaultPolicyOf(role: iam.IRole): Construct {
+  const policy = role.node.tryFindChild('DefaultPolicy');
+  if (!policy) throw new Error(`${role.node.path} has no DefaultPolicy yet: acknowledge after granting`);
+  return policy;
 }
 
 /** Acknowledges cdk-nag findings on a construct (and its children); every one with its reason. */

@@ -39,8 +39,10 @@ export interface CustomResourceResponse {
 }
 
 export interface ApplyMigrationsDeps {
-  /** runs one SQL statement and returns its rows (default: the Data API) */
+  /** runs one SQL statement and returns its rows (default: the Data API through `client`) */
   exec?: (target: RedshiftTarget, sql: string) => Promise<unknown>;
+  /** the Data API client of the default `exec` (default: one per container, from the AWS_* variables) */
+  client?: RedshiftDataClient;
   /** sends the response to CloudFormation (default: PUT to `ResponseURL`) */
   respond?: (url: string, body: CustomResourceResponse) => Promise<void>;
   /** how long we may work before we must answer, ms */
@@ -50,17 +52,23 @@ export interface ApplyMigrationsDeps {
 
 const PHYSICAL_ID = 'stream-metrics-redshift-schema';
 
-const dataApis = new Map<string, DataApi>();
-function defaultExec(target: RedshiftTarget, sql: string): Promise<unknown> {
-  // One client per container and target; statements on a cold Serverless workgroup can
-  // take minutes. Endpoint and region come from the standard AWS_* variables.
-  const key = JSON.stringify(target);
-  let api = dataApis.get(key);
-  if (!api) {
-    api = new DataApi(new RedshiftDataClient({}), target, { timeoutMs: 10 * 60_000, maxPollMs: 2_000, retry: { attempts: 8 } });
-    dataApis.set(key, api);
-  }
-  return api.execute(sql);
+let containerClient: RedshiftDataClient | undefined;
+const dataApis = new WeakMap<RedshiftDataClient, Map<string, DataApi>>();
+function dataApiExec(client: RedshiftDataClient | undefined): (target: RedshiftTarget, sql: string) => Promise<unknown> {
+  // One client per container and one DataApi per target; statements on a cold Serverless
+  // workgroup can take minutes. Endpoint and region come from the standard AWS_* variables.
+  return (target, sql) => {
+    const c = client ?? (containerClient ??= new RedshiftDataClient({}));
+    let byTarget = dataApis.get(c);
+    if (!byTarget) dataApis.set(c, (byTarget = new Map()));
+    const key = JSON.stringify(target);
+    let api = byTarget.get(key);
+    if (!api) {
+      api = new DataApi(c, target, { timeoutMs: 10 * 60_000, maxPollMs: 2_000, retry: { attempts: 8 } });
+      byTarget.set(key, api);
+    }
+    return api.execute(sql);
+  };
 }
 
 async function defaultRespond(url: string, body: CustomResourceResponse): Promise<void> {
@@ -83,7 +91,7 @@ function deadline(ms: number): Promise<never> {
 export async function applyMigrations(event: CloudFormationCustomResourceEvent, deps: ApplyMigrationsDeps = {}): Promise<CustomResourceResponse> {
   const log = deps.log ?? ((e) => console.log(JSON.stringify(e)));
   const respond = deps.respond ?? defaultRespond;
-  const exec = deps.exec ?? defaultExec;
+  const exec = deps.exec ?? dataApiExec(deps.client);
   const base = {
     StackId: event.StackId,
     RequestId: event.RequestId,

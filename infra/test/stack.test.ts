@@ -5,7 +5,9 @@
  * principal needs, and the AwsSolutions checks find nothing unacknowledged — for the
  * default stage and its variants (prod, on-demand streams, an existing Redshift).
  */
+import { Validations, aws_iam as iam } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRICS_NAMESPACE } from '../../src/emf.ts';
 import { ConfigError } from '../../src/errors.ts';
@@ -13,8 +15,10 @@ import { COPY_OPTIONS } from '../../src/sinks/firehose-sink.ts';
 import { EVENT_TABLES } from '../../src/sinks/redshift/tables.ts';
 import { FUNCTIONS, RESOURCE_NAMES } from '../../src/settings.ts';
 import { readDeployContext } from '../context.ts';
+import { buildApp } from '../app.ts';
 import { ALARM_THRESHOLDS } from '../stream-metrics-stack.ts';
-import { logicalId, nagFindings, removeTempDirs, resources, synth, type Synthesized } from './support.ts';
+import { roleStatements } from './iam-calls.ts';
+import { logicalId, nagFindings, removeTempDirs, resources, synth, tempDir, type Synthesized } from './support.ts';
 
 afterAll(removeTempDirs);
 
@@ -23,12 +27,42 @@ const WORKGROUP_ARN = 'arn:aws:redshift-serverless:eu-west-1:123456789012:workgr
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:analytics-admin-AbCdEf';
 
 /** Every IAM statement of the template, with the logical id of its policy. */
-function statements(template: Template): { policy: string; Action: string | string[]; Resource: unknown; Condition?: unknown }[] {
+function statements(template: Template): { policy: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown }[] {
   return Object.entries(resources(template, 'AWS::IAM::Policy')).flatMap(([id, r]) =>
     (r.Properties!.PolicyDocument.Statement as any[]).map((s) => ({ policy: id, ...s })),
   );
 }
 const actionsOf = (s: { Action: string | string[] }) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+const resourcesOf = (s: { Resource: unknown }) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
+
+type AnyStatement = { Effect: string; Action: string | string[]; Resource?: unknown; Principal?: unknown; Condition?: unknown };
+
+/** The actions of Allow statements that contain a wildcard anywhere (`*`, `logs:*`, `s3:Get*`, `kms:GenerateDataKey*`). */
+function wildcardActions(sts: AnyStatement[]): string[] {
+  return sts.filter((s) => s.Effect === 'Allow').flatMap((s) => actionsOf(s).filter((a) => a.includes('*')));
+}
+
+/** The statements of every resource policy (key, bucket, queue and topic policies), with the id of their resource. */
+function resourcePolicyStatements(template: Template): (AnyStatement & { owner: string })[] {
+  const docs: [string, { Statement: AnyStatement[] }][] = [
+    ...Object.entries(resources(template, 'AWS::KMS::Key')).map(([id, r]) => [id, r.Properties!.KeyPolicy] as [string, { Statement: AnyStatement[] }]),
+    ...['AWS::S3::BucketPolicy', 'AWS::SQS::QueuePolicy', 'AWS::SNS::TopicPolicy'].flatMap((type) =>
+      Object.entries(resources(template, type)).map(([id, r]) => [id, r.Properties!.PolicyDocument] as [string, { Statement: AnyStatement[] }]),
+    ),
+  ];
+  return docs.flatMap(([owner, doc]) => doc.Statement.map((st) => ({ owner, ...st })));
+}
+
+/** Every cdk-nag acknowledgement in the construct tree: where, which finding, why. */
+function acknowledgements(root: IConstruct): { path: string; id: string; reason: string }[] {
+  return root.node.findAll().flatMap((c) =>
+    c.node.metadata
+      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((m) => Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ path: c.node.path, id: id.replace(/^annotation::/i, ''), reason }))),
+  );
+}
+
+const OWNER_CONDITION = { StringEquals: { 'redshift-data:statement-owner-iam-userid': '${aws:userid}' } };
 
 describe('StreamMetricsStack (dev, Redshift Serverless)', () => {
   let dev: Synthesized;
@@ -265,17 +299,126 @@ describe('StreamMetricsStack (dev, Redshift Serverless)', () => {
     }
   });
 
-  it('grants no wildcard action and no wildcard resource except the Data API statement reads, owner-scoped', () => {
+  it('finds partial wildcard actions of any service, not only whole ones', () => {
+    // Act
+    const found = wildcardActions([
+      { Effect: 'Allow', Action: ['s3:Get*', 'logs:*', 'dynamodb:GetItem'] },
+      { Effect: 'Allow', Action: 'kms:*' },
+      { Effect: 'Allow', Action: 'kms:GenerateDataKey*' },
+      { Effect: 'Deny', Action: 's3:*' },
+    ]);
+    // Assert
+    expect(found).toEqual(['s3:Get*', 'logs:*', 'kms:*', 'kms:GenerateDataKey*']);
+  });
+
+  it('grants no wildcard action (whole or partial, any service) in any role policy', () => {
+    // Act
+    const found = statements(t).flatMap((st) => wildcardActions([st]).map((a) => `${st.policy}: ${a}`));
+    // Assert
+    expect(found).toEqual([]);
+  });
+
+  it('allows wildcard actions in resource policies only in the alarm key policy, as KMS and CloudWatch require', () => {
+    // Act
+    const found = resourcePolicyStatements(t).flatMap((st) => wildcardActions([st]).map((a) => ({ owner: st.owner, action: a, principal: st.Principal })));
+    // Assert: the account's administration of its own key (the default key policy, without
+    // which the key could become unmanageable) and CloudWatch encrypting alarm notifications
+    // for the topic; every other wildcard is in a Deny (TLS only)
+    const key = logicalId(dev.stack, dev.stack.node.findChild('AlarmTopicKey'));
+    expect(found).toEqual([
+      { owner: key, action: 'kms:*', principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root']] } } },
+      { owner: key, action: 'kms:GenerateDataKey*', principal: { Service: 'cloudwatch.amazonaws.com' } },
+    ]);
+  });
+
+  it('names a wildcard resource only for the owner-scoped Data API reads and the objects of the staging bucket', () => {
     for (const st of statements(t)) {
-      for (const a of actionsOf(st)) {
-        expect(a, st.policy).not.toBe('*');
-        expect(a, st.policy).not.toMatch(/:\*$|^(dynamodb|kinesis|firehose|redshift-data|secretsmanager|sqs):.*\*/);
-      }
-      if (st.Resource === '*') {
-        expect(actionsOf(st).sort()).toEqual(['redshift-data:CancelStatement', 'redshift-data:DescribeStatement', 'redshift-data:GetStatementResult']);
-        expect(st.Condition).toEqual({ StringEquals: { 'redshift-data:statement-owner-iam-userid': '${aws:userid}' } });
+      for (const r of resourcesOf(st)) {
+        if (!JSON.stringify(r).includes('*')) continue;
+        if (r === '*') {
+          // Assert: statements that take no resource ARN, limited to the caller's own
+          expect(actionsOf(st).every((a) => a === 'redshift-data:DescribeStatement' || a === 'redshift-data:GetStatementResult'), st.policy).toBe(true);
+          expect(st.Condition, st.policy).toEqual(OWNER_CONDITION);
+        } else {
+          expect(r, st.policy).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(dev.stack, dev.stack.stagingBucket), 'Arn'] }, '/*']] });
+          expect(st.policy).toMatch(/^FirehoseRoleDefaultPolicy/);
+        }
       }
     }
+  });
+
+  it('lets the Firehose delivery role touch exactly its staging bucket, its log group and the Redshift secret', () => {
+    // Prepare
+    const role = dev.stack.node.findChild('FirehoseRole');
+    const bucketArn = { 'Fn::GetAtt': [logicalId(dev.stack, dev.stack.stagingBucket), 'Arn'] };
+    // Act
+    const sts = roleStatements(t, logicalId(dev.stack, role));
+    // Assert
+    expect(sts).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['s3:AbortMultipartUpload', 's3:GetBucketLocation', 's3:GetObject', 's3:ListBucket', 's3:ListBucketMultipartUploads', 's3:PutObject'],
+        Resource: [bucketArn, { 'Fn::Join': ['', [bucketArn, '/*']] }],
+      },
+      { Effect: 'Allow', Action: 'logs:PutLogEvents', Resource: { 'Fn::GetAtt': [logicalId(dev.stack, dev.stack.node.findChild('FirehoseLogs')), 'Arn'] } },
+      { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { Ref: logicalId(dev.stack, dev.stack.node.findChild('RedshiftAdminSecret')) } },
+    ]);
+    // only Firehose of this account may assume it, and no managed policy widens it
+    const r = resources(t, 'AWS::IAM::Role')[logicalId(dev.stack, role)]!.Properties!;
+    expect(r.AssumeRolePolicyDocument.Statement).toEqual([
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'firehose.amazonaws.com' }, Condition: { StringEquals: { 'sts:ExternalId': { Ref: 'AWS::AccountId' } } } },
+    ]);
+    expect(r.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('lets the ApplyMigrations role touch exactly its log group, the workgroup (ExecuteStatement), its own statements and the secret', () => {
+    // Prepare
+    const role = dev.stack.node.findChild('ApplyMigrationsRole');
+    const workgroup = dev.stack.getLogicalId(dev.stack.node.findChild('RedshiftWorkgroup') as never);
+    // Act
+    const sts = roleStatements(t, logicalId(dev.stack, role));
+    // Assert
+    expect(sts).toEqual([
+      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [logicalId(dev.stack, dev.stack.node.findChild('ApplyMigrationsLogs')), 'Arn'] } },
+      { Effect: 'Allow', Action: 'redshift-data:ExecuteStatement', Resource: { 'Fn::GetAtt': [workgroup, 'Workgroup.WorkgroupArn'] } },
+      { Effect: 'Allow', Action: ['redshift-data:DescribeStatement', 'redshift-data:GetStatementResult'], Resource: '*', Condition: OWNER_CONDITION },
+      { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { Ref: logicalId(dev.stack, dev.stack.node.findChild('RedshiftAdminSecret')) } },
+    ]);
+    const r = resources(t, 'AWS::IAM::Role')[logicalId(dev.stack, role)]!.Properties!;
+    expect(r.AssumeRolePolicyDocument.Statement).toEqual([{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } }]);
+    expect(r.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('acknowledges AwsSolutions-IAM5 only on the policies that need it, each finding by name and with a reason', () => {
+    // Act
+    const acks = acknowledgements(dev.app);
+    // Assert: no acknowledgement on the app or the stack, IAM5 on four policies only
+    const stackPath = dev.stack.node.path;
+    expect(acks.filter((a) => a.path === stackPath || a.path === '')).toEqual([]);
+    const bucket = logicalId(dev.stack, dev.stack.stagingBucket);
+    expect(acks.filter((a) => a.id.startsWith('AwsSolutions-IAM5')).map((a) => [a.path, a.id]).sort()).toEqual(
+      [
+        [`${stackPath}/ApplyMigrationsRole/DefaultPolicy`, 'AwsSolutions-IAM5[Resource::*]'],
+        [`${stackPath}/ClickstreamFunctionRole/DefaultPolicy`, 'AwsSolutions-IAM5[Resource::*]'],
+        [`${stackPath}/FirehoseRole/DefaultPolicy`, `AwsSolutions-IAM5[Resource::<${bucket}.Arn>/*]`],
+        [`${stackPath}/TransactionsFunctionRole/DefaultPolicy`, 'AwsSolutions-IAM5[Resource::*]'],
+      ].sort(),
+    );
+    for (const a of acks) expect(a.reason.length, `${a.path} ${a.id}`).toBeGreaterThan(30);
+  });
+
+  it('still reports a new Resource: * on any other policy (the acknowledgements do not cover it)', () => {
+    // Prepare: a fresh app; a new role, and the Firehose role, each given a Resource: * statement
+    const { app, stack } = buildApp({ outdir: tempDir('stream-metrics-cdk-'), context: { 'aws:cdk:bundling-stacks': [] } });
+    const intruder = new iam.Role(stack, 'Intruder', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    intruder.addToPolicy(new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: ['*'] }));
+    (stack.node.findChild('FirehoseRole') as iam.Role).addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['*'] }));
+    // Act
+    const findings = nagFindings(app);
+    // Assert
+    expect(findings).toEqual([
+      { rule: 'AwsSolutions-IAM5[Resource::*]', severity: 'error', paths: [`${stack.node.path}/FirehoseRole/DefaultPolicy/Resource`, `${stack.node.path}/Intruder/DefaultPolicy/Resource`].sort() },
+    ]);
   });
 
   it('grants each worker only its own stream, queue and delivery stream, and per table only what the stores do', () => {
@@ -298,7 +441,14 @@ describe('StreamMetricsStack (dev, Redshift Serverless)', () => {
       ]);
       expect(byResource(arnOf(dev.stack.tables.metrics)).flatMap(actionsOf).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
       expect(byResource(arnOf(dev.stack.tables.dedupe)).flatMap(actionsOf).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
-      expect(byResource(arnOf(dev.stack.tables.badRecords)).flatMap(actionsOf)).toEqual(['dynamodb:BatchWriteItem']);
+      expect(byResource(arnOf(dev.stack.tables.badRecords)).flatMap(actionsOf)).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem']);
+      // the metric mirror's Data API calls: a batch on the workgroup, then its description
+      const workgroup = dev.stack.getLogicalId(dev.stack.node.findChild('RedshiftWorkgroup') as never);
+      expect(byResource({ 'Fn::GetAtt': [workgroup, 'Workgroup.WorkgroupArn'] })).toEqual([expect.objectContaining({ Action: 'redshift-data:BatchExecuteStatement' })]);
+      expect(sts.filter((x) => x.Resource === '*')).toEqual([{ Effect: 'Allow', Action: 'redshift-data:DescribeStatement', Resource: '*', Condition: OWNER_CONDITION }]);
+      expect(sts.filter((x) => actionsOf(x).some((a: string) => a.startsWith('secretsmanager:')))).toEqual([
+        { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { Ref: logicalId(dev.stack, dev.stack.node.findChild('RedshiftAdminSecret')) } },
+      ]);
       // every DynamoDB statement names exactly one table
       for (const x of sts.filter((x) => actionsOf(x).some((a: string) => a.startsWith('dynamodb:')))) expect(x.Resource).toHaveLength(1);
       // no AWS managed policy on the role (its logs permission is its own log group only)
@@ -357,9 +507,12 @@ describe('StreamMetricsStack variants', () => {
     t.resourceCountIs('AWS::SecretsManager::Secret', 0);
     t.hasResourceProperties('Custom::RedshiftMigrations', { WorkgroupName: 'analytics', SecretArn: SECRET_ARN });
     t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ REDSHIFT_WORKGROUP: 'analytics', REDSHIFT_SECRET_ARN: SECRET_ARN }) } });
-    const execute = statements(t).filter((s) => actionsOf(s).includes('redshift-data:ExecuteStatement'));
-    expect(execute.length).toBeGreaterThanOrEqual(3); // two workers + migrations
+    const execute = statements(t).filter((s) => actionsOf(s).some((a) => a === 'redshift-data:ExecuteStatement' || a === 'redshift-data:BatchExecuteStatement'));
+    expect(execute).toHaveLength(3); // two workers (BatchExecuteStatement) + migrations (ExecuteStatement)
     for (const s of execute) expect(s.Resource).toBe(WORKGROUP_ARN);
+    const secretReads = statements(t).filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
+    expect(secretReads).toHaveLength(4); // the two workers, migrations and Firehose
+    for (const s of secretReads) expect(s).toMatchObject({ Action: 'secretsmanager:GetSecretValue', Resource: SECRET_ARN });
     t.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
       RedshiftDestinationConfiguration: Match.objectLike({ ClusterJDBCURL: Match.stringLikeRegexp('^jdbc:redshift://analytics\\.') }),
     });
@@ -370,7 +523,8 @@ describe('StreamMetricsStack variants', () => {
     // Act
     const ex = synth({ redshift: 'existing', redshiftClusterId: 'analytics-1', redshiftSecretArn: SECRET_ARN, redshiftJdbcUrl: 'jdbc:redshift://analytics-1.abc123xyz.eu-west-1.redshift.amazonaws.com:5439/dev' });
     // Assert
-    const execute = statements(ex.template).filter((s) => actionsOf(s).includes('redshift-data:ExecuteStatement'));
+    const execute = statements(ex.template).filter((s) => actionsOf(s).some((a) => a === 'redshift-data:ExecuteStatement' || a === 'redshift-data:BatchExecuteStatement'));
+    expect(execute).toHaveLength(3);
     for (const s of execute) expect(JSON.stringify(s.Resource)).toContain(':cluster:analytics-1');
     ex.template.hasResourceProperties('Custom::RedshiftMigrations', { ClusterIdentifier: 'analytics-1' });
   });
