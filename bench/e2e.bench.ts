@@ -20,7 +20,14 @@
  * `BENCH_E2E_PROFILE_DIR` when set, for Chrome DevTools or `bench/e2e-profile.ts`),
  * `BENCH_E2E_DEDUPE=memory|off` (for the profile only: what exact de-duplication costs; the
  * targets are for the default, `exact`), `BENCH_E2E_SHARDS` (default 2), `BENCH_E2E_BATCH_SIZE`
- * (default: the event source mapping's, `src/settings.ts`).
+ * (default: the event source mapping's, `src/settings.ts`), `BENCH_E2E_THREADS=1` (CPU of each
+ * thread of this process during the throughput run, from `/proc`, without a profiler).
+ *
+ * CPU is reported for this process (`cpu_ms_per_1k_records`: main thread, sandboxes, the
+ * endpoints thread) and for its child processes (`child_cpu_ms_per_1k_records`: the
+ * DynamoDB endpoint); `cpu_bound_max_rps` is what that CPU per record would allow with every
+ * core busy all the time, an upper bound for the machine (`cpu_bound_max_ratio` against
+ * the raw rate).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -40,6 +47,7 @@ const N = Number(process.env.BENCH_E2E_RECORDS ?? 30_000);
 const RAW_N = Number(process.env.BENCH_E2E_RAW_RECORDS ?? 20_000);
 const LATENCY_MS = Number(process.env.BENCH_E2E_LATENCY_SECONDS ?? 20) * 1000;
 const PROFILE = process.env.BENCH_E2E_PROFILE === '1';
+const THREADS = process.env.BENCH_E2E_THREADS === '1';
 const DEDUPE = (process.env.BENCH_E2E_DEDUPE ?? 'exact') as 'exact' | 'memory' | 'off';
 const SHARDS = Number(process.env.BENCH_E2E_SHARDS ?? 2);
 const BATCH_SIZE = process.env.BENCH_E2E_BATCH_SIZE ? Number(process.env.BENCH_E2E_BATCH_SIZE) : undefined;
@@ -64,6 +72,51 @@ process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
   }
   return (stderrWrite as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
 }) as typeof process.stderr.write;
+
+/**
+ * CPU time (user + system, ms) of this process's child processes so far (the DynamoDB
+ * child): `process.cpuUsage()` counts only this process. Linux only (`/proc`); 0 elsewhere.
+ */
+function childrenCpuMs(): number {
+  let ticks = 0;
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n));
+  } catch {
+    return 0;
+  }
+  for (const pid of names) {
+    try {
+      // Fields after the parenthesised command: state ppid … utime(14) stime(15), 1-based.
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[1]) === process.pid) ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+
+/**
+ * CPU ticks (user + system, 1/100 s) of every thread of this process, by thread id
+ * (`BENCH_E2E_THREADS=1`): which thread is busy, without a profiler's overhead. The main
+ * thread's id is the process id; worker threads and V8's helpers have their own.
+ */
+function threadTicks(): Map<number, { comm: string; ticks: number }> {
+  const out = new Map<number, { comm: string; ticks: number }>();
+  for (const tid of fs.readdirSync('/proc/self/task')) {
+    try {
+      const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(tid), { comm, ticks: Number(f[11]) + Number(f[12]) });
+    } catch {
+      /* ended meanwhile */
+    }
+  }
+  return out;
+}
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-e2e-'));
 const functions = PROFILE ? { ...FUNCTIONS, clickstream: { ...FUNCTIONS.clickstream, entry: 'bench/e2e-handler.ts' } } : FUNCTIONS;
@@ -98,6 +151,8 @@ try {
   await inst?.startProfiles();
   const batchesBefore = batches.length;
   const cpu0 = process.cpuUsage();
+  const child0 = childrenCpuMs();
+  const threads0 = THREADS ? threadTicks() : new Map();
   const t0 = Date.now();
   let producedAt = 0;
   const producing = produce(stack.kinesis, stream, load).then(() => (producedAt = Date.now()));
@@ -114,6 +169,12 @@ try {
   });
   await producing;
   const cpu = process.cpuUsage(cpu0);
+  const childMs = childrenCpuMs() - child0;
+  if (THREADS) {
+    const rows = [...threadTicks()].map(([tid, v]) => ({ tid, ms: (v.ticks - (threads0.get(tid)?.ticks ?? 0)) * 10 })).filter((r) => r.ms >= 100).sort((a, b) => b.ms - a.ms);
+    log('CPU by thread during the throughput run (main thread = process id):');
+    for (const r of rows) log(`  thread ${r.tid}${r.tid === process.pid ? ' (main)' : ''}: ${r.ms} ms, ${((r.ms / (Date.now() - t0)) * 100).toFixed(0)}% of one core`);
+  }
   const e2eMs = doneAt - t0;
   const e2eRps = (N * 1000) / e2eMs;
   const cpuMsPer1k = ((cpu.user + cpu.system) / 1000 / N) * 1000;
@@ -122,7 +183,7 @@ try {
   fs.mkdirSync(profileDir, { recursive: true });
   const profiles = inst ? await inst.stopProfiles(profileDir, 2) : [];
   const e2eBatches = batches.slice(batchesBefore);
-  log(`end to end: ${Math.round(e2eRps)} records/s (${N} records in ${e2eMs} ms; PutRecords done after ${producedAt - t0} ms; ${e2eBatches.length} handler invocations; process CPU ${Math.round(cpuMsPer1k)} ms per 1k records, ${(((cpu.user + cpu.system) / 1000 / e2eMs) * 100).toFixed(0)}% of one core)`);
+  log(`end to end: ${Math.round(e2eRps)} records/s (${N} records in ${e2eMs} ms; PutRecords done after ${producedAt - t0} ms; ${e2eBatches.length} handler invocations; process CPU ${Math.round(cpuMsPer1k)} ms per 1k records, ${(((cpu.user + cpu.system) / 1000 / e2eMs) * 100).toFixed(0)}% of one core; child processes ${Math.round((childMs / N) * 1000)} ms per 1k records, ${((childMs / e2eMs) * 100).toFixed(0)}% of one core)`);
   if (throughputStages) {
     log('time per stage of the clickstream handler during the throughput run:');
     for (const line of summarizeStages(throughputStages, e2eMs)) log(`  ${line}`);
@@ -162,6 +223,11 @@ try {
     ratio: +(e2eRps / rawRate.rps).toFixed(3),
     e2e_ms: e2eMs,
     cpu_ms_per_1k_records: Math.round(cpuMsPer1k),
+    child_cpu_ms_per_1k_records: Math.round((childMs / N) * 1000),
+    // The rate this CPU cost per record would allow if every core were busy all the time
+    // with no waiting between threads: an upper bound for this machine, not a prediction.
+    cpu_bound_max_rps: Math.round((os.cpus().length * 1000 * 1000) / (cpuMsPer1k + (childMs / N) * 1000)),
+    cpu_bound_max_ratio: +((os.cpus().length * 1000 * 1000) / (cpuMsPer1k + (childMs / N) * 1000) / rawRate.rps).toFixed(3),
     latency_rate_rps: latencyRate,
     latency_rate_basis: sustainable ? 'half raw PutRecords rate' : 'half e2e rate (half raw not sustainable)',
     latency_p50_ms: p50,
