@@ -16,6 +16,7 @@ export interface EndpointsWorkerOptions {
   pgDataDir?: string;
   firehosePort: number;
   redshiftDataPort: number;
+  /** caps every delivery stream's `IntervalInSeconds`, ms (the Firehose endpoint's `maxFlushIntervalMs`) */
   flushIntervalMs: number;
 }
 
@@ -48,7 +49,7 @@ export async function serveEndpoints(o: EndpointsWorkerOptions, port: MessagePor
   };
   try {
     backend = o.pgUrl ? await createPostgresBackend(o.pgUrl) : await createPgliteBackend(o.pgDataDir ? { dataDir: o.pgDataDir } : {});
-    const firehose = await startFirehoseServer({ backend, port: o.firehosePort, flushIntervalMs: o.flushIntervalMs }).catch((err) => {
+    const firehose = await startFirehoseServer({ backend, port: o.firehosePort, maxFlushIntervalMs: o.flushIntervalMs }).catch((err) => {
       throw portInUse(err, o.firehosePort);
     });
     closers.push(() => firehose.close());

@@ -184,12 +184,14 @@ export function stringMember(input: Record<string, unknown>, name: string, o: { 
  * @example
  * const limit = intMember(input, 'Limit', { min: 1, max: 10_000 }) ?? 10;
  */
-export function intMember(input: Record<string, unknown>, name: string, o: { min?: number; max?: number } = {}): number | undefined {
+export function intMember(input: Record<string, unknown>, name: string, o: { min?: number; max?: number; path?: string } = {}): number | undefined {
   const v = input[name];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !Number.isInteger(v)) throw new ApiError('SerializationException', `${name} must be an integer`, 400);
-  if (o.min !== undefined && v < o.min) throw constraint(v, name, `Member must have value greater than or equal to ${o.min}`);
-  if (o.max !== undefined && v > o.max) throw constraint(v, name, `Member must have value less than or equal to ${o.max}`);
+  // A nested member is named by its whole path, as AWS prints it (`a.b.c`).
+  const at = o.path ?? name;
+  if (o.min !== undefined && v < o.min) throw constraint(v, at, `Member must have value greater than or equal to ${o.min}`);
+  if (o.max !== undefined && v > o.max) throw constraint(v, at, `Member must have value less than or equal to ${o.max}`);
   return v;
 }
 

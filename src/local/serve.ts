@@ -95,7 +95,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   if (what === 'endpoints') {
     const backend = values['pg-url'] ? await createPostgresBackend(values['pg-url']) : await createPgliteBackend(dataDir ? { dataDir } : {});
-    const firehose = await startFirehoseServer({ backend, host: values.host, port: port('--firehose-port', values['firehose-port'], DEFAULT_PORTS.firehose), flushIntervalMs: 1_000 });
+    const firehose = await startFirehoseServer({ backend, host: values.host, port: port('--firehose-port', values['firehose-port'], DEFAULT_PORTS.firehose), maxFlushIntervalMs: 1_000 });
     const data = await startRedshiftDataServer({ backend, host: values.host, port: port('--redshift-data-port', values['redshift-data-port'], DEFAULT_PORTS.redshiftData) });
     process.stdout.write(`firehose listening on ${firehose.url}\nredshift data API listening on ${data.url}\n`);
     onSignals(async () => {

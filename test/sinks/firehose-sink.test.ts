@@ -127,7 +127,6 @@ for (const kind of ['postgres', 'pglite'] as const) describe(`FirehoseEventSink 
     await migrate((sql) => db.query(sql), 'postgres');
     endpoint = await startFirehoseServer({
       backend: opened.backend,
-      flushIntervalMs: 60_000,
       faults: {
         failRecord: (_stream, index) => {
           if (index === 0) call++;

@@ -68,8 +68,10 @@ export function parseCreateInput(input: Record<string, unknown>, region: string)
   const bucket = stringMember(s3, 'BucketARN', { required: true, min: 1, max: 2048 });
   if (!/^arn:[^:]+:s3:::\S+$/.test(bucket)) throw invalidArgument(`BucketARN ${JSON.stringify(bucket)} is not an S3 bucket ARN.`);
   const hints = structMember(s3, 'BufferingHints') ?? {};
-  const sizeMb = intMember(hints, 'SizeInMBs', { min: 1, max: 128 }) ?? 5;
-  const intervalSec = intMember(hints, 'IntervalInSeconds', { min: 0, max: 900 }) ?? 300;
+  // AWS's ranges (API BufferingHints): SizeInMBs 1–128 MiB, IntervalInSeconds 0–900.
+  const at = 'redshiftDestinationConfiguration.s3Configuration.bufferingHints';
+  const sizeMb = intMember(hints, 'SizeInMBs', { min: 1, max: 128, path: `${at}.sizeInMBs` }) ?? 5;
+  const intervalSec = intMember(hints, 'IntervalInSeconds', { min: 0, max: 900, path: `${at}.intervalInSeconds` }) ?? 300;
   const compression = stringMember(s3, 'CompressionFormat') ?? 'UNCOMPRESSED';
   if (compression !== 'UNCOMPRESSED') throw invalidArgument(`CompressionFormat ${compression} is not supported for a Redshift destination: COPY reads the staged files uncompressed.`);
 

@@ -78,6 +78,19 @@ function quoteName(name: string): string {
   return parts.map((p) => (p.startsWith('"') ? p : `"${p.trim().toLowerCase().replace(/"/g, '""')}"`)).join('.');
 }
 
+export interface FirehoseEngineOptions {
+  /**
+   * Caps every delivery stream's `IntervalInSeconds`, ms (a local speed-up: `up` delivers
+   * within a second although its streams say 60 s). Without it the hints apply as given.
+   */
+  maxFlushIntervalMs?: number;
+}
+
+/** The byte size at which a stream's buffer is delivered (`SizeInMBs`, in MiB as Firehose counts). */
+function sizeTrigger(def: DeliveryStreamDefinition): number {
+  return def.redshift.S3Configuration.BufferingHints.SizeInMBs * 1024 * 1024;
+}
+
 export class FirehoseEngine {
   private readonly definitions = new Map<string, DeliveryStreamDefinition>();
   private readonly buffers = new Map<string, BufferState>();
@@ -89,7 +102,7 @@ export class FirehoseEngine {
 
   constructor(
     private readonly backend: SqlBackend,
-    private readonly options: { flushIntervalMs: number },
+    private readonly options: FirehoseEngineOptions = {},
   ) {
     this.store = recordBufferFor(backend);
   }
@@ -104,7 +117,9 @@ export class FirehoseEngine {
     for (const [stream, size] of await this.store.open()) {
       this.buffers.set(stream, { ...size, failures: 0, retryAtMs: 0, delivering: null });
     }
-    const tick = Math.max(10, Math.min(250, Math.floor(this.options.flushIntervalMs / 2)));
+    // The timer only checks ages: 50 ms keeps an interval trigger within 50 ms of its hint
+    // (and of a short cap) for the price of a map walk.
+    const tick = Math.max(10, Math.min(50, Math.floor((this.options.maxFlushIntervalMs ?? 100) / 2)));
     this.timer = setInterval(() => this.onTick(), tick);
     this.timer.unref();
   }
@@ -146,7 +161,16 @@ export class FirehoseEngine {
     b.count += records.length;
     b.bytes += records.reduce((a, r) => a + r.data.length, 0);
     const def = this.definitions.get(name);
-    if (def && b.bytes >= def.redshift.S3Configuration.BufferingHints.SizeInMBs * 1024 * 1024) this.startDelivery(name, false);
+    // Whichever hint is met first: the size now, the interval on the timer (0 s means now).
+    if (def && (b.bytes >= sizeTrigger(def) || this.intervalMs(def) === 0)) void this.startDelivery(name, false);
+  }
+
+  /**
+   * How old a stream's oldest buffered record may get before it is delivered, ms: its
+   * `IntervalInSeconds`, capped by `maxFlushIntervalMs`.
+   */
+  intervalMs(def: DeliveryStreamDefinition): number {
+    return Math.min(def.redshift.S3Configuration.BufferingHints.IntervalInSeconds * 1000, this.options.maxFlushIntervalMs ?? Infinity);
   }
 
   stats(): FirehoseStats {
@@ -201,8 +225,7 @@ export class FirehoseEngine {
     for (const [name, b] of this.buffers) {
       if (b.count === 0 || b.delivering || now < b.retryAtMs || !this.definitions.has(name)) continue;
       const def = this.definitions.get(name)!;
-      const full = b.bytes >= def.redshift.S3Configuration.BufferingHints.SizeInMBs * 1024 * 1024;
-      if (full || now - b.oldestMs >= this.options.flushIntervalMs) this.startDelivery(name, false).catch(() => {});
+      if (b.bytes >= sizeTrigger(def) || now - b.oldestMs >= this.intervalMs(def)) this.startDelivery(name, false).catch(() => {});
     }
   }
 
@@ -231,8 +254,10 @@ export class FirehoseEngine {
       this.counters.failedDeliveries++;
       b.failures++;
       this.lastError = (err as Error).message ?? String(err);
-      // Back off like Firehose's retries: doubling from the flush interval, at most 30 s.
-      b.retryAtMs = Date.now() + Math.min(30_000, this.options.flushIntervalMs * 2 ** Math.min(b.failures - 1, 10));
+      // Back off like Firehose's retries: doubling from the stream's interval (kept within
+      // 0.1–1 s, so a 0 s hint does not spin and a 900 s one does not wait), at most 30 s.
+      const base = Math.max(100, Math.min(1_000, this.intervalMs(def)));
+      b.retryAtMs = Date.now() + Math.min(30_000, base * 2 ** Math.min(b.failures - 1, 10));
       if (Date.now() - b.oldestMs > def.redshift.RetryOptions.DurationInSeconds * 1000) await this.skipOldest(name, this.lastError).catch(() => {});
     } finally {
       await this.refresh(name, b).catch(() => {});

@@ -5,10 +5,12 @@
  * `X-Amz-Target: Firehose_20150804.<Operation>`).
  *
  * Operations: CreateDeliveryStream, DescribeDeliveryStream, ListDeliveryStreams,
- * DeleteDeliveryStream, PutRecord, PutRecordBatch. Buffers are flushed when a stream's
- * buffer reaches its `SizeInMBs`, when its oldest record is `flushIntervalMs` old (this
- * replaces `IntervalInSeconds` locally, so data shows up within a second), and on `flush()`
- * and `close()`. See `engine.ts` for how a delivery loads rows.
+ * DeleteDeliveryStream, PutRecord, PutRecordBatch. A stream's buffer is delivered as its
+ * `BufferingHints` say, whichever comes first: when it holds `SizeInMBs` MiB, or when its
+ * oldest record is `IntervalInSeconds` old — the interval capped by `maxFlushIntervalMs`
+ * when given (the local stack's speed-up: its streams keep AWS's 60 s and data still shows
+ * up within a second). Also on `flush()` and `close()`. See `engine.ts` for how a delivery
+ * loads rows.
  */
 import type { SqlBackend } from '../sql-backend.ts';
 import { startJsonService } from '../http-json.ts';
@@ -27,7 +29,12 @@ export interface FirehoseServerOptions {
   backend: SqlBackend;
   port?: number;
   host?: string;
-  /** deliver a stream's records once the oldest is this old, ms (default 1000) */
+  /**
+   * caps every stream's `IntervalInSeconds`, ms: a local speed-up (`up` passes 1000); by
+   * default the hints apply as given, as on AWS
+   */
+  maxFlushIntervalMs?: number;
+  /** @deprecated the old name of `maxFlushIntervalMs` (same meaning) */
   flushIntervalMs?: number;
   /** region in ARNs (default us-east-1) */
   region?: string;
@@ -51,12 +58,13 @@ export interface FirehoseServer {
  * kept in the backend, so they survive a restart on the same data directory or database.
  *
  * @example
- * const firehose = await startFirehoseServer({ backend, flushIntervalMs: 100 });
+ * const firehose = await startFirehoseServer({ backend, maxFlushIntervalMs: 100 });
  * const client = new FirehoseClient({ endpoint: firehose.url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
  * await firehose.flush();
  */
 export async function startFirehoseServer(options: FirehoseServerOptions): Promise<FirehoseServer> {
-  const engine = new FirehoseEngine(options.backend, { flushIntervalMs: options.flushIntervalMs ?? 1_000 });
+  const cap = options.maxFlushIntervalMs ?? options.flushIntervalMs;
+  const engine = new FirehoseEngine(options.backend, cap !== undefined ? { maxFlushIntervalMs: cap } : {});
   await engine.open();
   const ctx: FirehoseContext = {
     engine,

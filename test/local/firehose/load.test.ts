@@ -66,7 +66,7 @@ describe('local Firehose load (COPY JSON auto into PostgreSQL)', () => {
         const [got, want] = [`load_got_${i}`, `load_want_${i}`];
         await db.query(TABLE_DDL(got));
         await db.query(TABLE_DDL(want));
-        const engine = new FirehoseEngine(db, { flushIntervalMs: 3_600_000 });
+        const engine = new FirehoseEngine(db);
         await engine.open();
         await engine.create(definition(`s${i}`, got));
         const text = objects.map((o) => `${o}\n`).join('');

@@ -18,7 +18,7 @@ describe('local Firehose persistence (PGlite data directory)', () => {
   it('keeps delivery streams and acknowledged, undelivered records across a restart', async () => {
     // Prepare: a stream whose table does not exist yet, so its records stay buffered.
     const first = await createPgliteBackend({ dataDir });
-    const firehose1 = await startFirehoseServer({ backend: first, flushIntervalMs: 60_000 });
+    const firehose1 = await startFirehoseServer({ backend: first });
     const client1 = new FirehoseClient({ region: REGION, endpoint: firehose1.url, credentials: CREDENTIALS, requestHandler: new NodeHttpHandler() });
     const config = deliveryStreamConfig('clickstream', 'persisted-stream', { database: 'dev' });
     config.RedshiftDestinationConfiguration!.CopyCommand = { DataTableName: 'persisted_events', DataTableColumns: 'id,body', CopyOptions: "FORMAT AS JSON 'auto'" };
@@ -32,7 +32,7 @@ describe('local Firehose persistence (PGlite data directory)', () => {
 
     // Act
     const second = await createPgliteBackend({ dataDir });
-    const firehose2 = await startFirehoseServer({ backend: second, flushIntervalMs: 60_000 });
+    const firehose2 = await startFirehoseServer({ backend: second });
     const dataApi = await startRedshiftDataServer({ backend: second });
     const client2 = new FirehoseClient({ region: REGION, endpoint: firehose2.url, credentials: CREDENTIALS, requestHandler: new NodeHttpHandler() });
     const sql = new RedshiftDataClient({ region: REGION, endpoint: dataApi.url, credentials: CREDENTIALS, requestHandler: new NodeHttpHandler() });

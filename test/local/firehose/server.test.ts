@@ -21,7 +21,7 @@ const enc = (s: string) => new TextEncoder().encode(s);
 const line = (o: unknown) => enc(`${JSON.stringify(o)}\n`);
 
 /** A Redshift destination as a producer would configure it. */
-function streamInput(name: string, table: string, columns?: string, o: { sizeMb?: number } = {}): CreateDeliveryStreamCommandInput {
+function streamInput(name: string, table: string, columns?: string, o: { sizeMb?: number; intervalSeconds?: number } = {}): CreateDeliveryStreamCommandInput {
   return {
     DeliveryStreamName: name,
     DeliveryStreamType: 'DirectPut',
@@ -34,7 +34,7 @@ function streamInput(name: string, table: string, columns?: string, o: { sizeMb?
       S3Configuration: {
         RoleARN: 'arn:aws:iam::000000000000:role/firehose',
         BucketARN: 'arn:aws:s3:::staging',
-        BufferingHints: { SizeInMBs: o.sizeMb ?? 5, IntervalInSeconds: 60 },
+        BufferingHints: { SizeInMBs: o.sizeMb ?? 5, IntervalInSeconds: o.intervalSeconds ?? 60 },
         CompressionFormat: 'UNCOMPRESSED',
       },
     },
@@ -51,10 +51,9 @@ describe.each(BACKENDS)('local Firehose on $name', ({ open }) => {
 
   beforeAll(async () => {
     db = await open();
-    // A long interval: delivery happens on flush() unless a test says otherwise.
+    // The streams' 60 s interval as given: delivery happens on flush() unless a test says otherwise.
     firehose = await startFirehoseServer({
       backend: db.backend,
-      flushIntervalMs: 60_000,
       faults: { failRecord: (stream, index) => failing.has(`${stream}#${index}`) },
     });
     dataApi = await startRedshiftDataServer({ backend: db.backend });
@@ -230,12 +229,12 @@ describe.each(BACKENDS)('local Firehose on $name', ({ open }) => {
     ]);
   });
 
-  it('delivers on its own once the flush interval has passed', async () => {
-    // Prepare
-    const quick = await startFirehoseServer({ backend: db.backend, flushIntervalMs: 100 });
+  it('maxFlushIntervalMs caps a stream’s IntervalInSeconds (the local stack’s speed-up)', async () => {
+    // Prepare: the stream says 60 s, the endpoint caps it at 100 ms
+    const quick = await startFirehoseServer({ backend: db.backend, maxFlushIntervalMs: 100 });
     const quickClient = new FirehoseClient({ region: REGION, endpoint: quick.url, credentials: CREDENTIALS, requestHandler: new NodeHttpHandler() });
     await query('CREATE TABLE timed_events (id INT)');
-    await quickClient.send(new CreateDeliveryStreamCommand(streamInput('timed-stream', 'timed_events')));
+    await quickClient.send(new CreateDeliveryStreamCommand(streamInput('timed-stream', 'timed_events', undefined, { intervalSeconds: 60 })));
 
     // Act
     await quickClient.send(new PutRecordCommand({ DeliveryStreamName: 'timed-stream', Record: { Data: line({ id: 7 }) } }));
@@ -249,6 +248,111 @@ describe.each(BACKENDS)('local Firehose on $name', ({ open }) => {
 
     // Assert
     expect(rows).toEqual([[{ longValue: 7 }]]);
+  });
+
+  describe('buffering hints, per delivery stream, whichever is met first', () => {
+    // Each table stamps the moment a row is loaded (a column the COPY does not list gets its
+    // default), so delivery times are read from the database rather than guessed by polling.
+    const stamped = (table: string) => query(`CREATE TABLE ${table} (id INT, pad VARCHAR(200000), delivered_at TIMESTAMPTZ DEFAULT clock_timestamp())`);
+    const deliveries = async (table: string) =>
+      (await query(`SELECT id, CAST(EXTRACT(EPOCH FROM delivered_at) * 1000 AS BIGINT) FROM ${table} ORDER BY id`)).map((r) => ({ id: r[0]!.longValue!, atMs: r[1]!.longValue! }));
+    /** Polls until `table` holds `n` rows (or 10 s pass). */
+    async function until(table: string, n: number) {
+      for (let i = 0; i < 200; i++) {
+        const rows = await deliveries(table);
+        if (rows.length >= n) return rows;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return deliveries(table);
+    }
+
+    it('delivers once the buffer holds SizeInMBs, long before IntervalInSeconds', async () => {
+      // Prepare: 1 MiB or 900 s; records of ~100 KB, so 10 stay under the size and 11 pass it
+      await stamped('size_events');
+      await client.send(new CreateDeliveryStreamCommand(streamInput('size-stream', 'size_events', 'id,pad', { sizeMb: 1, intervalSeconds: 900 })));
+      const record = (id: number) => ({ Data: line({ id, pad: 'x'.repeat(100_000) }) });
+
+      // Act
+      await client.send(new PutRecordBatchCommand({ DeliveryStreamName: 'size-stream', Records: Array.from({ length: 10 }, (_, i) => record(i)) }));
+      await new Promise((r) => setTimeout(r, 500));
+      const under = await deliveries('size_events');
+      const sentAt = Date.now();
+      await client.send(new PutRecordCommand({ DeliveryStreamName: 'size-stream', Record: record(10) }));
+      const sentBy = Date.now();
+      const rows = await until('size_events', 11);
+
+      // Assert: nothing while under 1 MiB; everything, in one delivery, once past it
+      expect(under).toEqual([]);
+      expect(rows.map((r) => r.id)).toEqual(Array.from({ length: 11 }, (_, i) => i));
+      for (const r of rows) {
+        expect(r.atMs).toBeGreaterThanOrEqual(sentAt - 5);
+        expect(r.atMs).toBeLessThan(sentBy + 2_000);
+      }
+    });
+
+    it('delivers once the oldest record is IntervalInSeconds old, not before', async () => {
+      // Prepare: 2 s or 128 MiB
+      await stamped('interval_events');
+      await client.send(new CreateDeliveryStreamCommand(streamInput('interval-stream', 'interval_events', 'id', { sizeMb: 128, intervalSeconds: 2 })));
+
+      // Act: the first record starts the clock; a second one 1 s later does not restart it
+      const sentAt = Date.now();
+      await client.send(new PutRecordCommand({ DeliveryStreamName: 'interval-stream', Record: { Data: line({ id: 1 }) } }));
+      const sentBy = Date.now();
+      await new Promise((r) => setTimeout(r, 1_000));
+      await client.send(new PutRecordCommand({ DeliveryStreamName: 'interval-stream', Record: { Data: line({ id: 2 }) } }));
+      const rows = await until('interval_events', 2);
+
+      // Assert: both delivered together, 2 s after the first arrived (within the timer's tick
+      // and a loaded machine's slack), not before
+      expect(rows.map((r) => r.id)).toEqual([1, 2]);
+      for (const r of rows) {
+        expect(r.atMs).toBeGreaterThanOrEqual(sentAt + 2_000 - 5);
+        expect(r.atMs).toBeLessThan(sentBy + 2_000 + 1_000);
+      }
+    });
+
+    it('delivers at once when IntervalInSeconds is 0', async () => {
+      // Prepare
+      await stamped('zero_events');
+      await client.send(new CreateDeliveryStreamCommand(streamInput('zero-stream', 'zero_events', 'id', { sizeMb: 128, intervalSeconds: 0 })));
+
+      // Act
+      const sentAt = Date.now();
+      await client.send(new PutRecordCommand({ DeliveryStreamName: 'zero-stream', Record: { Data: line({ id: 1 }) } }));
+      const rows = await until('zero_events', 1);
+
+      // Assert
+      expect(rows.map((r) => r.id)).toEqual([1]);
+      expect(rows[0]!.atMs - sentAt).toBeLessThan(1_000);
+    });
+
+    it('refuses hints outside AWS’s ranges (IntervalInSeconds 0–900, SizeInMBs 1–128) with its ValidationException', async () => {
+      // Prepare
+      const withHints = (SizeInMBs: number, IntervalInSeconds: number) => {
+        const input = streamInput('hint-stream', 'hint_events');
+        input.RedshiftDestinationConfiguration!.S3Configuration!.BufferingHints = { SizeInMBs, IntervalInSeconds };
+        return new CreateDeliveryStreamCommand(input);
+      };
+
+      // Act
+      const longInterval = await rejection(client.send(withHints(5, 901)));
+      const negative = await rejection(client.send(withHints(5, -1)));
+      const noSize = await rejection(client.send(withHints(0, 60)));
+      const bigSize = await rejection(client.send(withHints(129, 60)));
+      const edges = await client.send(withHints(128, 900));
+      await client.send(new DeleteDeliveryStreamCommand({ DeliveryStreamName: 'hint-stream' }));
+
+      // Assert
+      for (const err of [longInterval, negative, noSize, bigSize]) expect(err.name).toBe('ValidationException');
+      expect(longInterval.message).toBe(
+        "1 validation error detected: Value '901' at 'redshiftDestinationConfiguration.s3Configuration.bufferingHints.intervalInSeconds' failed to satisfy constraint: Member must have value less than or equal to 900",
+      );
+      expect(negative.message).toMatch(/Value '-1' at '.*bufferingHints\.intervalInSeconds'.*greater than or equal to 0/);
+      expect(noSize.message).toMatch(/Value '0' at '.*bufferingHints\.sizeInMBs'.*greater than or equal to 1/);
+      expect(bigSize.message).toMatch(/Value '129' at '.*bufferingHints\.sizeInMBs'.*less than or equal to 128/);
+      expect(edges.DeliveryStreamARN).toBeTruthy();
+    });
   });
 
   it('lands a hostile string byte-exact', async () => {
@@ -277,7 +381,7 @@ describe.each(BACKENDS)('local Firehose on $name', ({ open }) => {
     const failedAfter = firehose.stats().failedDeliveries;
     await firehose.close();
     await query('CREATE TABLE retry_events (id INT)');
-    firehose = await startFirehoseServer({ backend: db.backend, flushIntervalMs: 60_000, faults: { failRecord: (stream, index) => failing.has(`${stream}#${index}`) } });
+    firehose = await startFirehoseServer({ backend: db.backend, faults: { failRecord: (stream, index) => failing.has(`${stream}#${index}`) } });
     client.destroy();
     client = new FirehoseClient({ region: REGION, endpoint: firehose.url, credentials: CREDENTIALS, requestHandler: new NodeHttpHandler() });
     const described = await client.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: 'retry-stream' }));
