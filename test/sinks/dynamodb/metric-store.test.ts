@@ -1,7 +1,9 @@
-import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../../../src/config.ts';
 import { SinkError } from '../../../src/errors.ts';
+import { createSinks } from '../../../src/sinks/create-sinks.ts';
 import { positionKey } from '../../../src/position.ts';
 import { DDSketch, HyperLogLog, mergeSketchBytes } from '../../../src/sketch/index.ts';
 import { DynamoMetricStore, type AppliedCounters } from '../../../src/sinks/dynamodb/metric-store.ts';
@@ -516,5 +518,33 @@ describe.each(BACKENDS)('DynamoMetricStore on %s', (backendName) => {
     expect(Object.keys(item.Item ?? {}).sort()).toEqual(expect.arrayContaining(['pk', 'sk', 'ws', 'ver', 'ttl', 'hw|clickstream/shardId-000000000000']));
     expect(item.Item?.ttl?.N).toBe(String(T0 / 1000 + 35 * 86_400));
     expect(Object.keys(item.Item ?? {}).some((k) => k.startsWith('c|events|type='))).toBe(true);
+  });
+  it('METRIC_TTL_DAYS reaches the ttl of every minute item: environment → loadConfig → createSinks → DynamoDB', async () => {
+    // Prepare: a worker's environment with a 3-day TTL (not the 35-day default); the SDK
+    // reads the endpoint from AWS_ENDPOINT_URL_DYNAMODB, as in a deployed worker
+    const names = tableNames('ttl');
+    await ensureTables(env.client, names);
+    vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', env.backend.endpoint);
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'x');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'x');
+    const config = loadConfig({ METRIC_TTL_DAYS: '3', METRICS_TABLE: names.metrics, DEDUPE_TABLE: names.dedupe, BAD_RECORDS_TABLE: names.badRecords });
+    const recs = makeRecords(40, 17);
+    const worker = createSinks(config, 'clickstream');
+
+    try {
+      // Act: counter items (UpdateItem) and sketch items (PutItem) take different paths
+      await worker.metricStore.applyCounters('clickstream/shardId-000000000000', counterDeltas(recs), recomputeCounters(recs));
+      await worker.metricStore.applySketches('clickstream/shardId-000000000000', sketchDeltas(recs), recomputeSketches(recs));
+      const items = (await env.client.send(new ScanCommand({ TableName: names.metrics }))).Items ?? [];
+
+      // Assert: window start (s) + 3 days, on every item of both kinds
+      expect(config.metricTtlDays).toBe(3);
+      expect(items.filter((i) => i.pk?.S?.startsWith('C#')).length).toBe(counterDeltas(recs).length);
+      expect(items.filter((i) => i.pk?.S?.startsWith('S#')).length).toBe(sketchDeltas(recs).length);
+      for (const item of items) expect([item.pk?.S, item.ttl?.N]).toEqual([item.pk?.S, String(Number(item.ws?.N) / 1000 + 3 * 86_400)]);
+    } finally {
+      for (const c of Object.values(worker.clients)) c.destroy();
+      vi.unstubAllEnvs();
+    }
   });
 });

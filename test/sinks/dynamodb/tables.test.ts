@@ -1,6 +1,6 @@
 import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureTables } from '../../../src/sinks/dynamodb/tables.ts';
+import { ensureTables, TTL_ATTRIBUTE } from '../../../src/sinks/dynamodb/tables.ts';
 import { BACKENDS, startBackend, tableNames, type Backend } from './backends.ts';
 
 describe.each(BACKENDS)('ensureTables on %s', (backendName) => {
@@ -33,8 +33,13 @@ describe.each(BACKENDS)('ensureTables on %s', (backendName) => {
     const bad = await client.send(new DescribeTableCommand({ TableName: names.badRecords }));
     expect(bad.Table?.KeySchema?.map((k) => k.AttributeName)).toEqual(['pk', 'sk']);
     if (backendName === 'dynamodb-local') {
-      const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: names.dedupe }));
-      expect(ttl.TimeToLiveDescription?.AttributeName).toBe('ttl');
+      // dynalite has no TTL; DynamoDB Local does: every table expires items by `ttl`, the
+      // attribute the stores write (metric minute items, dedupe claims, bad records)
+      for (const table of [names.metrics, names.dedupe, names.badRecords]) {
+        const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: table }));
+        expect([table, ttl.TimeToLiveDescription]).toEqual([table, { AttributeName: TTL_ATTRIBUTE, TimeToLiveStatus: 'ENABLED' }]);
+      }
+      expect(TTL_ATTRIBUTE).toBe('ttl');
     }
   });
 });
