@@ -38,9 +38,14 @@ export class LogSink {
   readonly #out: fs.WriteStream;
   readonly #recent: string[] = [];
 
+  /**
+   * @param onProblem called with each problem line as it is logged (when the dashboard cannot
+   * show them: stdout is not a terminal, so they go to stderr instead)
+   */
   constructor(
     readonly path: string,
     private readonly now: () => number = Date.now,
+    private readonly onProblem?: (line: string) => void,
   ) {
     this.#out = fs.createWriteStream(path, { flags: 'a' });
     // A full disk must not stop the stack: the log is a convenience.
@@ -54,8 +59,10 @@ export class LogSink {
       if (line === '') continue;
       const p = problem(line);
       if (p === null) continue;
-      this.#recent.push(`${new Date(this.now()).toISOString().slice(11, 19)} ${p}`);
+      const stamped = `${new Date(this.now()).toISOString().slice(11, 19)} ${p}`;
+      this.#recent.push(stamped);
       if (this.#recent.length > RECENT) this.#recent.shift();
+      this.onProblem?.(stamped);
     }
   };
 

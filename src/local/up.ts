@@ -118,9 +118,11 @@ export async function upCommand(argv: string[]): Promise<number> {
     if (!(await portFree(p))) throw new ConfigError('--port-base', `port ${p} is in use (another "stream-metrics up"?); stop it or pass --port-base 0 for any free ports`);
   }
   // Progress goes to stderr, so that with --json stdout carries nothing but the ready line.
-  // Once the dashboard owns a terminal, log lines (the workers' one per batch, the pollers'
-  // failures) would scroll through its frame: they go to a file in the data directory, and
-  // the dashboard shows the latest problems and where the file is.
+  // Once the dashboard runs, log lines (the workers' one per batch, the pollers' failures)
+  // go to a file in the data directory: in a terminal they would scroll through its frame,
+  // and with stdout piped (`npm run local | cat`, a CI log) one JSON line per batch on
+  // stderr would bury the status lines. The dashboard shows the latest problems and where
+  // the file is; without a terminal, each problem is repeated on stderr as it happens.
   const releaseDataDir = options.dataDir ? lockDataDir(options.dataDir) : undefined;
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'stream-metrics-'));
   // A temporary directory goes with the stack, unless something worth reading is in it
@@ -129,7 +131,9 @@ export async function upCommand(argv: string[]): Promise<number> {
     releaseDataDir?.();
     if (!options.dataDir && !fs.existsSync(path.join(dataDir, 'on-failure.jsonl'))) fs.rmSync(dataDir, { recursive: true, force: true });
   };
-  const logSink = options.dashboard && process.stdout.isTTY ? new LogSink(path.join(dataDir, 'stream-metrics.log')) : undefined;
+  const logSink = options.dashboard
+    ? new LogSink(path.join(dataDir, 'stream-metrics.log'), Date.now, process.stdout.isTTY ? undefined : (problem) => process.stderr.write(`stream-metrics: ${problem}\n`))
+    : undefined;
   let toTerminal = true;
   const log = (line: string) => {
     if (toTerminal || !logSink) process.stderr.write(`${line}\n`);
@@ -210,6 +214,7 @@ export async function upCommand(argv: string[]): Promise<number> {
   }
   if (options.producer) stack.startProducer(options.rate);
   if (options.dashboard) {
+    if (!process.stdout.isTTY) log(`stream-metrics: one status line every 2 s on stdout; the workers' and pollers' log goes to ${logSink!.path} (problems are repeated here)`);
     toTerminal = false;
     stack.startDashboard(process.stdout, logSink);
   }

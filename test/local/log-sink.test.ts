@@ -29,6 +29,20 @@ describe('LogSink', () => {
     expect(sink.recent()).toEqual(['21:00:05 error batch failed: boom', '21:00:05 poller transactions: {"type":"batch-failed"}', '21:00:05 error batch failed: again']);
   });
 
+  it('hands each problem to onProblem as it is logged (stdout not a terminal: stderr shows them), not the batch lines', async () => {
+    // Prepare
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'log-sink-'));
+    dirs.push(dir);
+    const seen: string[] = [];
+    const sink = new LogSink(path.join(dir, 'x.log'), () => 0, (line) => seen.push(line));
+    // Act
+    sink.write('{"level":"info","message":"batch","stream":"clickstream","records":5}\n');
+    sink.write('{"level":"error","message":"batch failed","error":"boom"}\n');
+    await sink.close();
+    // Assert
+    expect(seen).toEqual(['00:00:00 error batch failed: boom']);
+  });
+
   it('names the stream and shard of a worker warning', async () => {
     // Prepare
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'log-sink-'));
