@@ -24,9 +24,39 @@ export interface Backend {
 
 export const javaAvailable: boolean = spawnSync('java', ['-version'], { stdio: 'ignore' }).status === 0;
 
-/** Names of the backends to run; DynamoDB Local only when Java is installed. */
-export const BACKENDS: Backend['name'][] = javaAvailable ? ['dynalite', 'dynamodb-local'] : ['dynalite'];
-if (!javaAvailable) console.warn('DynamoDB Local tests skipped: no `java` on PATH (install a JRE to run them)');
+/**
+ * Whether the DynamoDB Local backend must run: `REQUIRE_DYNAMODB_LOCAL=1` (what `.ci/run`
+ * sets), or any CI (`CI` set, as CI services do) unless `REQUIRE_DYNAMODB_LOCAL=0`.
+ */
+export function dynamoDbLocalRequired(env: Record<string, string | undefined>): boolean {
+  const flag = env.REQUIRE_DYNAMODB_LOCAL?.trim();
+  if (flag === '1' || flag === 'true') return true;
+  if (flag === '0' || flag === 'false') return false;
+  const ci = env.CI?.trim().toLowerCase();
+  return ci !== undefined && ci !== '' && ci !== '0' && ci !== 'false';
+}
+
+/**
+ * The backends to run. Without Java, DynamoDB Local cannot start: on a developer's machine
+ * its tests are left out with a warning, but where it is required (CI) that is an error, so
+ * a CI image that lost its JRE fails instead of quietly testing one backend of two.
+ *
+ * @example
+ * dynamoBackendNames({ java: false, env: { CI: 'true' } }); // throws: DynamoDB Local is required …
+ */
+export function dynamoBackendNames(o: { java: boolean; env: Record<string, string | undefined>; warn?: (message: string) => void }): Backend['name'][] {
+  if (o.java) return ['dynalite', 'dynamodb-local'];
+  if (dynamoDbLocalRequired(o.env)) {
+    throw new Error(
+      'DynamoDB Local is required here (REQUIRE_DYNAMODB_LOCAL=1 or CI is set) but there is no `java` on PATH: install a JRE (DynamoDB Local is a Java program), or set REQUIRE_DYNAMODB_LOCAL=0 to test against dynalite only',
+    );
+  }
+  (o.warn ?? console.warn)('DynamoDB Local tests skipped: no `java` on PATH (install a JRE to run them; CI fails instead)');
+  return ['dynalite'];
+}
+
+/** Names of the backends to run; DynamoDB Local only when Java is installed (required on CI). */
+export const BACKENDS: Backend['name'][] = dynamoBackendNames({ java: javaAvailable, env: process.env });
 
 function makeClient(endpoint: string): DynamoDBClient {
   // maxAttempts 1: the sinks' own withRetry is what is under test, not the SDK's retries.
