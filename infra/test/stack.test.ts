@@ -121,6 +121,13 @@ describe('StreamMetricsStack (dev, Redshift Serverless)', () => {
     }
   });
 
+  it('runs the migrations function on the same runtime and architecture as the workers', () => {
+    // Act
+    const fn = resources(t, 'AWS::Lambda::Function')[logicalId(dev.stack, dev.stack.node.findChild('ApplyMigrationsFunction'))]!.Properties!;
+    // Assert: 15 minutes, so that it can answer CloudFormation before Lambda ends it
+    expect(fn).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler', MemorySize: 256, Timeout: 900, LoggingConfig: { LogFormat: 'JSON' } });
+  });
+
   it('gives each worker the environment src/config.ts reads, with its own delivery stream only', () => {
     const fns = resources(t, 'AWS::Lambda::Function');
     for (const s of STREAMS) {
