@@ -160,6 +160,13 @@ export function reportError(err: unknown): number {
   }
   const e = err as { code?: string; message?: string; name?: string };
   if (e?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || e?.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || e?.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    // `--rate -1`: parseArgs takes `-1` for a flag and asks, in three sentences, whether the
+    // value was forgotten. Say it in the terms of the command line instead.
+    const ambiguous = /^Option '(--[\w-]+)(?:, -\w)?' argument is ambiguous/.exec(String(e.message));
+    if (ambiguous) {
+      process.stderr.write(`stream-metrics: ${ambiguous[1]} has no value: the next argument starts with "-" and is read as a flag (write ${ambiguous[1]}=VALUE for a value that starts with "-"); run "stream-metrics help"\n`);
+      return 2;
+    }
     // parseArgs words some errors over several lines (`--top -1`): one line, as every error.
     process.stderr.write(`stream-metrics: ${String(e.message).replace(/\s*\n\s*/g, ' ')}; run "stream-metrics help"\n`);
     return 2;

@@ -44,6 +44,18 @@ describe('bad flag values are usage errors (exit 2, one line)', () => {
     }
   });
 
+  it('a value that starts with "-" (--rate -1, --top -1) is named with what to write, not parseArgs\' three sentences', async () => {
+    // Act
+    const up = await run(['up', '--port-base', '0', '--rate', '-1']);
+    const query = await run(['query', 'page_views', '--from', '2026-01-01', '--to', '2026-01-02', '--top', '-1']);
+    const explicit = await run(['produce', '--stream', 'clickstream', '--generate', '5', '--rate=-1']);
+    // Assert
+    expect([up.code, query.code, explicit.code]).toEqual([2, 2, 2]);
+    expect(up.stderr).toBe('stream-metrics: --rate has no value: the next argument starts with "-" and is read as a flag (write --rate=VALUE for a value that starts with "-"); run "stream-metrics help"\n');
+    expect(query.stderr).toContain('stream-metrics: --top has no value');
+    expect(explicit.stderr).toBe('stream-metrics: --rate needs a non-negative integer, got "-1"\n');
+  });
+
   it('metrics takes no arguments', async () => {
     const r = await run(['metrics', '--bogus']);
     expect(r.code).toBe(2);
