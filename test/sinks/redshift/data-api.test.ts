@@ -231,19 +231,69 @@ for (const kind of ['postgres', 'pglite'] as const) {
         }
       });
 
-      it('costs at most 2 Data API calls per load when the batch finishes fast', async () => {
-        // Prepare: a typical batch: ~40 counter cells and a few sketches; default polling
-        const api = new DataApi(newClient(), { database: 'dev', workgroupName: 'local' });
+      /** Records every Data API call a client makes, with DescribeStatement's status. */
+      function recordCalls(client: RedshiftDataClient): { command: string; status?: string }[] {
+        const calls: { command: string; status?: string }[] = [];
+        client.middlewareStack.add(
+          (next, context) => async (args) => {
+            const out = await next(args);
+            calls.push({ command: String((context as { commandName?: string }).commandName).replace(/Command$/, ''), ...((out.output as { Status?: string }).Status ? { status: (out.output as { Status?: string }).Status } : {}) });
+            return out;
+          },
+          { step: 'initialize', name: 'recordCalls' },
+        );
+        return calls;
+      }
+      const typicalLoad = () => ({
+        counters: Array.from({ length: 40 }, (_, i) => c(i, 100 + i, { country: `C${i}` }, 'page_views')),
+        sketches: [s('cs/a', 'x', 100), s('cs/b', 'y', 100)],
+      });
+
+      it('a load is exactly 2 Data API calls — 1 BatchExecuteStatement, 1 DescribeStatement — when it is done by the first poll', async () => {
+        // Prepare: a typical batch (~40 counter cells, 2 sketches); the first poll after
+        // 300 ms, as long as a small load takes on Redshift, so every local load (a few ms)
+        // is done by then whatever the machine's load
+        const client = newClient();
+        const calls = recordCalls(client);
+        const api = new DataApi(client, { database: 'dev', workgroupName: 'local' }, { pollMs: 300 });
         const mirror = new RedshiftMetricMirror(api, 'postgres');
-        const counters = Array.from({ length: 40 }, (_, i) => c(i, 100 + i, { country: `C${i}` }, 'page_views'));
-        const sketches = [s('cs/a', 'x', 100), s('cs/b', 'y', 100)];
+        const { counters, sketches } = typicalLoad();
+        const perLoad: string[][] = [];
         // Act
-        for (let i = 0; i < 20; i++) await mirror.load(counters.map((r) => ({ ...r, version: r.version + i })), sketches);
+        for (let i = 0; i < 6; i++) {
+          const before = calls.length;
+          await mirror.load(counters.map((r) => ({ ...r, version: r.version + i })), sketches.map((r) => ({ ...r, version: r.version + i })));
+          perLoad.push(calls.slice(before).map((x) => `${x.command}${x.status ? `:${x.status}` : ''}`));
+        }
         // Assert
-        const perLoad = api.stats.calls / 20;
-        console.info(`[report] ${kind}: Data API calls per mirror load: ${perLoad} (${api.stats.calls} calls for 20 loads of 42 rows; 1 BatchExecuteStatement + DescribeStatement polls)`);
-        // 2 when the batch is done by the first poll (25 ms); a slow machine may need a third now and then
-        expect(perLoad).toBeLessThanOrEqual(2.5);
+        for (const load of perLoad) expect(load).toEqual(['BatchExecuteStatement', 'DescribeStatement:FINISHED']);
+        expect(api.stats.calls).toBe(12);
+      });
+
+      it('at the default polling, a load costs more than 2 calls only for polls that found it still running', async () => {
+        // Prepare: default polling (first poll after 25 ms, then as long as loads lately took)
+        const client = newClient();
+        const calls = recordCalls(client);
+        const api = new DataApi(client, { database: 'dev', workgroupName: 'local' });
+        const mirror = new RedshiftMetricMirror(api, 'postgres');
+        const { counters, sketches } = typicalLoad();
+        const perLoad: { command: string; status?: string }[][] = [];
+        // Act
+        for (let i = 0; i < 20; i++) {
+          const before = calls.length;
+          await mirror.load(counters.map((r) => ({ ...r, version: r.version + i })), sketches.map((r) => ({ ...r, version: r.version + i })));
+          perLoad.push(calls.slice(before));
+        }
+        // Assert: one BatchExecuteStatement, then polls until FINISHED, none after; every
+        // call past the second is a poll that saw the load unfinished (a loaded machine)
+        for (const load of perLoad) {
+          expect(load.map((x) => x.command)).toEqual(['BatchExecuteStatement', ...load.slice(1).map(() => 'DescribeStatement')]);
+          expect(load.at(-1)?.status).toBe('FINISHED');
+          for (const early of load.slice(1, -1)) expect(['SUBMITTED', 'PICKED', 'STARTED']).toContain(early.status);
+        }
+        const extra = perLoad.reduce((n, load) => n + load.length - 2, 0);
+        console.info(`[report] ${kind}: Data API calls per mirror load: ${api.stats.calls / 20} (20 loads of 42 rows; ${extra} poll(s) found a load still running)`);
+        expect(api.stats.calls).toBe(40 + extra);
       });
 
       it('waits about as long as statements take before the first poll (Redshift-like 300 ms statements)', async () => {
