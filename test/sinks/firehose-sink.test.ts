@@ -170,6 +170,61 @@ for (const kind of ['postgres', 'pglite'] as const) describe(`FirehoseEventSink 
     expect(sink.stats.calls).toBe(3);
   });
 
+  it('splits a batch into calls of at most 4 MiB before 500 records, each as full as the limit allows', async () => {
+    // Prepare: rows of ~29 KB (every long text column at its byte limit), so ~145 fill 4 MiB
+    await db.query('DELETE FROM clickstream_events');
+    const client2 = new FirehoseClient({ region: 'us-east-1', endpoint: endpoint.url, credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, requestHandler: new NodeHttpHandler(), maxAttempts: 1 });
+    const sent: number[][] = [];
+    client2.middlewareStack.add(
+      (next) => async (args) => {
+        const records = (args.input as { Records?: { Data: Uint8Array }[] }).Records ?? [];
+        sent.push(records.map((r) => r.Data.length));
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordCallSizes' },
+    );
+    const big = (i: number) => toEventRow(click(i, { page: 'p'.repeat(9_000), pageUrl: 'u'.repeat(9_000), title: 't'.repeat(5_000), searchQuery: 'q'.repeat(5_000), userAgent: 'a'.repeat(5_000) }));
+    const rows = Array.from({ length: 300 }, (_, i) => big(i));
+    const sink = new FirehoseEventSink(client2, STREAMS, { retry: fast });
+    // Act
+    await sink.send('clickstream', rows);
+    await endpoint.flush();
+    client2.destroy();
+    // Assert: under both limits; a call ends only where the next record would pass 4 MiB
+    const callBytes = sent.map((sizes) => sizes.reduce((a, b) => a + b, 0));
+    expect(sent.length).toBeGreaterThanOrEqual(3);
+    expect(sent.every((sizes) => sizes.length < 500)).toBe(true);
+    expect(callBytes.every((b) => b <= 4 * 1024 * 1024)).toBe(true);
+    for (let k = 0; k < sent.length - 1; k++) expect(callBytes[k]! + sent[k + 1]![0]!).toBeGreaterThan(4 * 1024 * 1024);
+    expect(sent.flat()).toHaveLength(300);
+    expect(sink.stats).toMatchObject({ calls: sent.length, records: 300, retriedRecords: 0 });
+    const { rows: landed } = await db.query('SELECT COUNT(*), COUNT(DISTINCT event_id), MIN(LENGTH(page)), MAX(LENGTH(page)) FROM clickstream_events');
+    expect(landed[0]!.map(Number)).toEqual([300, 300, 8192, 8192]);
+  });
+
+  it('sends a record of exactly 1,000 KiB and refuses one byte more before any call', async () => {
+    // Prepare: no table row gets this big (columns are truncated), so these are raw rows;
+    // the sink adds the newline, which counts
+    await db.query('DELETE FROM clickstream_events');
+    const padTo = (bytes: number, id: string) => {
+      const empty = Buffer.byteLength(`${JSON.stringify({ event_id: id, pad: '' })}\n`);
+      return { event_id: id, pad: 'x'.repeat(bytes - empty) };
+    };
+    const sink = new FirehoseEventSink(client, STREAMS, { retry: fast });
+    // Act
+    await sink.send('clickstream', [padTo(1_024_000, 'at-limit')]);
+    const callsAfterFirst = sink.stats.calls;
+    const err = await sink.send('clickstream', [{ event_id: 'small' }, padTo(1_024_001, 'over-limit')]).catch((e: unknown) => e);
+    await endpoint.flush();
+    // Assert
+    expect(callsAfterFirst).toBe(1);
+    expect(err).toBeInstanceOf(SinkError);
+    expect((err as SinkError).message).toMatch(/1024001 bytes, over Firehose's 1024000-byte record limit/);
+    expect(sink.stats).toMatchObject({ calls: 1, records: 1 });
+    const { rows } = await db.query('SELECT event_id FROM clickstream_events');
+    expect(rows).toEqual([['at-limit']]);
+  });
+
   it('retries only the failed entries until each record is delivered exactly once', async () => {
     // Prepare: every third record fails the first call, and all of those fail the second
     await db.query('DELETE FROM clickstream_events');
