@@ -148,6 +148,18 @@ for (const kind of ['postgres', 'pglite'] as const) {
         postgres: () => new RedshiftMetricMirror(api, 'postgres'),
         redshift: () => new RedshiftMetricMirror({ batch: (sqls) => api.batch(['SET LOCAL standard_conforming_strings = off', ...sqls]) }, 'redshift'),
       };
+      it('refuses a key longer than its column instead of cutting it (two keys would merge)', async () => {
+        // Prepare
+        const mirror = loaders.postgres();
+        const shard = "'".repeat(METRIC_LIMITS.shardId + 1);
+        const sketch: SketchRow = { metric: 'sessions', dims: {}, windowStart: T0, shardId: shard, kind: 'hll', sketch: 'AA==', version: 1 };
+        const counter: CounterRow = { metric: 'units_sold', dims: { sku: 'é'.repeat(METRIC_LIMITS.dims) }, windowStart: T0, value: 1, version: 1 };
+        // Act
+        const errors = await Promise.all([mirror.load([], [sketch]).catch((e: unknown) => e), mirror.load([counter], []).catch((e: unknown) => e)]);
+        // Assert
+        expect(errors.map((e) => (e as Error).message)).toEqual([expect.stringMatching(/shard id longer than 256 bytes/), expect.stringMatching(/dims longer than 4096 bytes/)]);
+      });
+
       for (const dialect of ['postgres', 'redshift'] as const) {
         it(`metric names, dimension names and values, shard ids and sketches round-trip byte-exact (${dialect} literals)`, async () => {
           // Prepare: keys within their limits (a longer key is refused, not cut); dimension
