@@ -43,6 +43,13 @@ export interface ScenarioOptions {
   records: number;
   shards: number;
   startMs: number;
+  /** share of records that are producer duplicates (default 0.08) */
+  duplicates?: number;
+  /**
+   * prefix of every event and transaction id, and sequence numbers to start above: a later
+   * scenario on the same shards (a soak round) neither reuses an id nor goes back in a shard
+   */
+  continueFrom?: { idPrefix: string; sequenceAbove: bigint };
 }
 
 /** Builds a scenario's records in arrival order (per shard: sequence numbers increase). */
@@ -51,10 +58,13 @@ export function buildScenario(o: ScenarioOptions): RefRecord[] {
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!;
   const out: RefRecord[] = [];
   const seqs = new Map<string, bigint>();
+  const dup = o.duplicates ?? 0.08;
+  const id = o.continueFrom?.idPrefix ?? '';
+  const seqBase = o.continueFrom?.sequenceAbove ?? 49_000_000_000_000_000_000n;
   const sent: { stream: StreamKind; json: string }[] = [];
   let arrival = o.startMs;
   const nextSeq = (shard: string) => {
-    const s = (seqs.get(shard) ?? 49_000_000_000_000_000_000n) + BigInt(1 + Math.floor(r() * 1000));
+    const s = (seqs.get(shard) ?? seqBase) + BigInt(1 + Math.floor(r() * 1000));
     seqs.set(shard, s);
     return s.toString();
   };
@@ -64,12 +74,12 @@ export function buildScenario(o: ScenarioOptions): RefRecord[] {
     const shardId = `shardId-${String(Math.floor(r() * o.shards)).padStart(12, '0')}`;
     let json: string;
     const roll = r();
-    if (roll < 0.08 && sent.length > 0) {
+    if (roll < dup && sent.length > 0) {
       // A producer duplicate: the same JSON again, maybe on another shard.
       const prev = pick(sent.filter((s) => s.stream === stream).concat(sent).slice(0, 50));
       if (prev.stream !== stream) continue;
       json = prev.json;
-    } else if (roll < 0.13) {
+    } else if (roll < dup + 0.05) {
       json = pick(['{"eventId":', 'not json', '{"eventId":"x"}', '[]', '{"transactionId":"t","type":"purchase","status":"completed","occurredAt":0,"customerId":"c","amount":"1.005","currency":"USD"}']);
     } else {
       const late = r() < 0.05 ? 3_600_000 * (1 + Math.floor(r() * 30)) : 0;
@@ -77,7 +87,7 @@ export function buildScenario(o: ScenarioOptions): RefRecord[] {
       if (stream === 'clickstream') {
         const type = pick(TYPES);
         const ev: Record<string, unknown> = {
-          eventId: `e${Math.floor(r() * 1e9)}`,
+          eventId: `${id}e${Math.floor(r() * 1e9)}`,
           type,
           occurredAt: r() < 0.5 ? new Date(occurredAt).toISOString() : occurredAt,
           sessionId: `s${Math.floor(r() * 40)}`,
@@ -98,7 +108,7 @@ export function buildScenario(o: ScenarioOptions): RefRecord[] {
           // Unique per transaction: ids shared by different content would make "which copy
           // counts" depend on the cross-shard interleaving. Producer duplicates below are
           // exact copies, as producer retries are.
-          transactionId: `t${i}`,
+          transactionId: `${id}t${i}`,
           type: r() < 0.85 ? 'purchase' : 'refund',
           status: pick(['completed', 'completed', 'completed', 'pending', 'failed']),
           occurredAt,
@@ -117,7 +127,7 @@ export function buildScenario(o: ScenarioOptions): RefRecord[] {
     if (r() < 0.1) {
       const n = 1 + Math.floor(r() * 3);
       const users = [json];
-      for (let k = 1; k < n; k++) users.push(JSON.stringify({ eventId: `k${Math.floor(r() * 1e9)}`, type: 'page_view', occurredAt: arrival - 1000, sessionId: 's1', anonymousId: 'a1', page: { url: 'https://shop.example.com/kpl' } }));
+      for (let k = 1; k < n; k++) users.push(JSON.stringify({ eventId: `${id}k${Math.floor(r() * 1e9)}`, type: 'page_view', occurredAt: arrival - 1000, sessionId: 's1', anonymousId: 'a1', page: { url: 'https://shop.example.com/kpl' } }));
       if (stream === 'transactions') users.length = 1;
       data = Buffer.from(kplAggregate(users.map((u) => ({ partitionKey: 'pk', data: u })))).toString('base64');
     } else data = Buffer.from(json).toString('base64');
