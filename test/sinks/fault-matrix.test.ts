@@ -11,7 +11,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyRunnerCounts, runShards, type RunnerCounts, type RunnerOptions } from '../support/lambda-runner.ts';
-import { expectSinksEqualReference, type Classified } from '../support/compare-sinks.ts';
+import { duplicateSpread, expectSinksEqualReference, type Classified } from '../support/compare-sinks.ts';
 import { classifyOnce } from '../support/reference.ts';
 import { buildScenario } from '../support/scenario.ts';
 import { SinkStack, type FaultCounts, type FaultPlan, type StackOptions } from '../support/sink-stack.ts';
@@ -31,21 +31,6 @@ interface FaultCase {
 }
 
 const storm = (p: number) => ({ dynamodb: p, firehose: p, redshiftData: p });
-
-/** Producer duplicates whose counted copy is on another shard / the same shard (then in another batch or later in it). */
-function duplicateSpread(classified: readonly Classified[]): { crossShard: number; sameShard: number } {
-  const counted = new Map<string, string>();
-  for (const r of classified) if (r.outcome === 'counted' && r.dedupeKey) counted.set(`${r.streamName}#${r.dedupeKey}`, r.position.shardId);
-  let crossShard = 0;
-  let sameShard = 0;
-  for (const r of classified) {
-    if (r.outcome !== 'duplicate' || !r.dedupeKey) continue;
-    const shard = counted.get(`${r.streamName}#${r.dedupeKey}`);
-    if (shard === r.position.shardId) sameShard++;
-    else if (shard !== undefined) crossShard++;
-  }
-  return { crossShard, sameShard };
-}
 
 const CASES: FaultCase[] = [
   {

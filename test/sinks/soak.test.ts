@@ -1,114 +1,148 @@
 /**
- * The randomized soak of issue 3 (seeded, bounded in time): the real sinks — DynamoDB
- * (dynalite and DynamoDB Local), the Redshift mirror through the local Data API and the
- * cleaned events through the local Firehose, both on PostgreSQL — driven the way Lambda's
- * event source mapping drives them (random batch sizes, partial-batch retries, bisection
- * after crashes), with throttling storms injected as SDK middleware and crashes between
- * sink writes, plus producer duplicates across batches and shards. At the end, DynamoDB and
- * Redshift must both equal the reference computed once over the same input.
+ * The randomized soak of issue 3, seeded and bounded in time: round after round until the
+ * budget is spent (`SOAK_SECONDS`, default 45), new records — producer duplicates within
+ * and across shards, bad records, late events, KPL aggregates — go through the real
+ * handlers' worker (`createSinks` + `createWorker`, a sandbox per shard, shards in
+ * parallel) under a random mix of every fault at once: throttling storms and lost
+ * acknowledgements on all three services, sandboxes dying mid-emit after some writes
+ * landed, crashes between sink writes with bisection, partial-batch retries from
+ * `batchItemFailures`, Data API statements ending FAILED, Firehose entries failing inside a
+ * successful PutRecordBatch, and replays of committed batches. The stores keep everything
+ * from round to round; after every round DynamoDB, the Redshift mirror, the Firehose event
+ * tables and the bad records must equal the reference computed once over all input so far.
+ *
+ * Both stacks run each round at once: dynalite with PGlite, and DynamoDB Local (when Java is
+ * installed) with PostgreSQL. The seed is printed; `SOAK_SEED=<seed>` replays a run's
+ * records, batch boundaries, replays, crashes and fault rates (which of several concurrent
+ * calls a fault hits still depends on timing).
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { FirehoseClient } from '@aws-sdk/client-firehose';
-import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
-import { CreateDeliveryStreamCommand } from '@aws-sdk/client-firehose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryDedupeStore } from '../../src/dedupe/memory-dedupe-store.ts';
-import { startFirehoseServer } from '../../src/local/firehose/server.ts';
-import { startRedshiftDataServer } from '../../src/local/redshift-data/server.ts';
-import { createPostgresBackend, type SqlBackend } from '../../src/local/sql-backend.ts';
-import { METRICS } from '../../src/metrics/catalog.ts';
-import type { Sinks } from '../../src/pipeline/emit.ts';
-import { runQuery } from '../../src/query/run-query.ts';
-import { injectThrottling } from '../../src/sinks/create-sinks.ts';
-import { DynamoBadRecordStore } from '../../src/sinks/dynamodb/bad-record-store.ts';
-import { DynamoDedupeStore } from '../../src/sinks/dynamodb/dedupe-store.ts';
-import { DynamoMetricStore } from '../../src/sinks/dynamodb/metric-store.ts';
-import { ensureTables } from '../../src/sinks/dynamodb/tables.ts';
-import { deliveryStreamConfig, FirehoseEventSink, toEventRow } from '../../src/sinks/firehose-sink.ts';
-import { DataApi } from '../../src/sinks/redshift/data-api.ts';
-import { RedshiftMetricMirror } from '../../src/sinks/redshift/metric-mirror.ts';
-import { migrate } from '../../src/sinks/redshift/migrations.ts';
-import { classifyOnce, REF_OPTIONS, referenceCells, referenceQuery } from '../support/reference.ts';
-import { buildScenario, rng, runLikeLambda } from '../support/scenario.ts';
-import { BACKENDS, startBackend, type Backend } from './dynamodb/backends.ts';
+import { duplicateSpread, expectSinksEqualReference } from '../support/compare-sinks.ts';
+import { emptyRunnerCounts, runShards, type RunnerCounts } from '../support/lambda-runner.ts';
+import { classifyOnce, type RefRecord } from '../support/reference.ts';
+import { buildScenario, rng } from '../support/scenario.ts';
+import { emptyFaultCounts, hash, SinkStack, type FaultCounts, type FaultPlan, type StackOptions, type Tables } from '../support/sink-stack.ts';
+import { BACKENDS } from './dynamodb/backends.ts';
 
-const PG_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const START = Date.now() - 10 * 60_000;
-const CREDS = { accessKeyId: 'x', secretAccessKey: 'x' };
-const TABLES = { metrics: 'soak-metrics', dedupe: 'soak-dedupe', badRecords: 'soak-bad' };
+const SECONDS = Number(process.env.SOAK_SECONDS ?? 45);
+const SEED = Number(process.env.SOAK_SEED ?? Math.floor(Math.random() * 2 ** 31));
+/** Rounds run even when the budget is spent sooner (a loaded machine): every fault needs a chance. */
+const MIN_ROUNDS = 3;
+const START = Math.floor((Date.now() - 3 * 3_600_000) / 60_000) * 60_000;
 
-describe.each(BACKENDS)('soak on %s + PostgreSQL', (backendName) => {
-  let backend: Backend;
-  let sql: SqlBackend;
-  let dataServer: Awaited<ReturnType<typeof startRedshiftDataServer>>;
-  let firehoseServer: Awaited<ReturnType<typeof startFirehoseServer>>;
-  const schema = `soak_${backendName.replace(/-/g, '_')}_${process.pid}`;
+const STACKS: StackOptions[] = [
+  { dynamo: 'dynalite', sql: 'pglite', seed: SEED },
+  ...(BACKENDS.includes('dynamodb-local') ? [{ dynamo: 'dynamodb-local' as const, sql: 'postgres' as const, seed: SEED + 1 }] : []),
+];
+
+/** A rate between lo and hi. */
+const between = (random: () => number, lo: number, hi: number) => lo + random() * (hi - lo);
+
+/** Every fault at once, each at a random rate (never 0, so each can happen in any round). */
+function roundFaults(random: () => number): Partial<FaultPlan> {
+  const rate = (lo: number, hi: number) => ({ dynamodb: between(random, lo, hi), firehose: between(random, lo, hi), redshiftData: between(random, lo, hi) });
+  return {
+    throttle: rate(0.03, 0.2),
+    lostAck: rate(0.02, 0.08),
+    die: between(random, 0.05, 0.25),
+    crash: between(random, 0.01, 0.05),
+    failStatement: between(random, 0.03, 0.12),
+    failRecord: between(random, 0.05, 0.3),
+    sinkRetryAttempts: 2 + Math.floor(random() * 3),
+  };
+}
+
+function addCounts<T extends object>(total: T, more: T): void {
+  for (const [k, v] of Object.entries(more)) (total as Record<string, number>)[k] = ((total as Record<string, number>)[k] ?? 0) + (v as number);
+}
+
+describe(`soak: rounds of mixed faults for ${SECONDS} s on ${STACKS.map((s) => `${s.dynamo} + ${s.sql}`).join(' and on ')}`, () => {
+  let stacks: { stack: SinkStack; tables: Tables; faults: FaultCounts; runner: RunnerCounts }[] = [];
 
   beforeAll(async () => {
-    backend = await startBackend(backendName);
-    sql = await createPostgresBackend(PG_URL, { schema });
-    dataServer = await startRedshiftDataServer({ backend: sql });
-    firehoseServer = await startFirehoseServer({ backend: sql, flushIntervalMs: 200 });
+    console.log(`soak: seed ${SEED} (SOAK_SEED=${SEED} replays it), ${SECONDS} s (SOAK_SECONDS)`);
+    stacks = await Promise.all(
+      STACKS.map(async (o) => {
+        const stack = await SinkStack.start(o);
+        return { stack, tables: await stack.freshTables('soak'), faults: emptyFaultCounts(), runner: emptyRunnerCounts() };
+      }),
+    );
   });
   afterAll(async () => {
-    await firehoseServer?.close();
-    await dataServer?.close();
-    await sql?.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
-    await sql?.close();
-    await backend?.stop();
+    await Promise.all(stacks.map((s) => s.stack.stop()));
   });
 
-  it('DynamoDB and Redshift equal the reference after throttling storms, crashes and duplicates', async () => {
+  it(`DynamoDB and Redshift equal the reference after every round (seed ${SEED})`, async () => {
     // Prepare
-    const seed = Number(process.env.SOAK_SEED ?? 20261123);
-    const records = buildScenario({ seed, records: Number(process.env.SOAK_RECORDS ?? 1200), shards: 3, startMs: START });
-    const reference = referenceCells(classifyOnce(records));
-    const random = rng(seed);
-    const ddb = new DynamoDBClient({ endpoint: backend.endpoint, region: 'us-east-1', credentials: CREDS, maxAttempts: 1 });
-    await ensureTables(ddb, TABLES);
-    const plainDataApi = new DataApi(new RedshiftDataClient({ endpoint: dataServer.url, region: 'us-east-1', credentials: CREDS }), { database: 'dev' });
-    await migrate((s) => plainDataApi.execute(s), 'postgres');
-    const firehoseClient = new FirehoseClient({ endpoint: firehoseServer.url, region: 'us-east-1', credentials: CREDS, maxAttempts: 1 });
-    for (const stream of ['clickstream', 'transactions'] as const) await firehoseClient.send(new CreateDeliveryStreamCommand(deliveryStreamConfig(stream, `soak-${stream}`, { database: 'dev' })));
-    const redshiftClient = new RedshiftDataClient({ endpoint: dataServer.url, region: 'us-east-1', credentials: CREDS, maxAttempts: 1 });
-    // Throttling storms: a fifth of all calls to every service is answered with throttling.
-    for (const c of [ddb, firehoseClient, redshiftClient]) injectThrottling(c as never, 0.2, random);
-    const retry = { attempts: 4, baseMs: 1, capMs: 5 };
-    const metrics = new DynamoMetricStore(ddb, TABLES.metrics, { retry });
-    const dataApi = new DataApi(redshiftClient, { database: 'dev' }, { retry, pollMs: 5 });
-    const sinks: Sinks = {
-      badRecords: new DynamoBadRecordStore(ddb, TABLES.badRecords, { retry }),
-      metrics,
-      mirror: new RedshiftMetricMirror(dataApi, 'postgres', { retry }),
-      events: new FirehoseEventSink(firehoseClient, { clickstream: 'soak-clickstream', transactions: 'soak-transactions' }, { retry }),
-      toEventRow,
-    };
-    // As deployed: transactional claims where `up` runs them (dynalite), one put per claim
-    // where AWS runs them by default (DynamoDB Local stands in for AWS).
-    const dedupe = new DynamoDedupeStore(ddb, TABLES.dedupe, REF_OPTIONS.horizonsMs, { retry, writes: backendName === 'dynalite' ? 'transact' : 'single' });
-    const deadline = Date.now() + 150_000;
-    // Act
-    const { invocations } = await runLikeLambda(records, sinks, { clickstream: dedupe, transactions: dedupe }, { crash: 0.04, random, maxBatch: 80 });
-    // Assert
-    expect(Date.now()).toBeLessThan(deadline);
-    expect(invocations).toBeGreaterThan(30);
-    const range = { fromMs: START - 40 * 86_400_000, toMs: START + 86_400_000 };
-    const reader = { kind: 'dynamodb' as const, store: new DynamoMetricStore(new DynamoDBClient({ endpoint: backend.endpoint, region: 'us-east-1', credentials: CREDS }), TABLES.metrics) };
-    const redshift = { kind: 'redshift' as const, api: plainDataApi };
-    for (const m of METRICS) {
-      for (const combo of m.combos) {
-        const req = { metric: m.name, ...range, by: [...combo] };
-        const want = referenceQuery(reference, req);
-        expect(await runQuery(req, reader), `dynamodb ${m.name} by ${combo.join(',')}`).toEqual(want);
-        expect(await runQuery(req, redshift), `redshift ${m.name} by ${combo.join(',')}`).toEqual(want);
+    const deadline = Date.now() + SECONDS * 1000;
+    const all: RefRecord[] = [];
+    let sequenceAbove = 49_000_000_000_000_000_000n;
+    let crossShardDuplicates = 0;
+    let rounds = 0;
+    let lastRoundMs = 0;
+
+    // A round starts only when one as long as the last still fits in the budget.
+    for (let round = 1; round <= MIN_ROUNDS || Date.now() + lastRoundMs < deadline; round++) {
+      const roundStarted = Date.now();
+      // Prepare: this round's records (after the earlier rounds' in time and in every shard) and faults
+      const roundSeed = hash(`${SEED}/${round}`);
+      const random = rng(roundSeed);
+      const records = buildScenario({
+        seed: roundSeed,
+        records: 120 + Math.floor(random() * 120),
+        shards: 2 + Math.floor(random() * 2),
+        startMs: START + round * 120_000,
+        duplicates: between(random, 0.05, 0.2),
+        continueFrom: { idPrefix: `r${round}x`, sequenceAbove },
+      });
+      for (const r of records) if (BigInt(r.kinesis.sequenceNumber) > sequenceAbove) sequenceAbove = BigInt(r.kinesis.sequenceNumber);
+      all.push(...records);
+      const faults = roundFaults(random);
+      const runnerOptions = { seed: roundSeed, maxBatch: 10 + Math.floor(random() * 30), replay: between(random, 0.05, 0.3), bisect: random() < 0.8 };
+      const label = `seed ${SEED} round ${round}`;
+
+      // Act: both stacks at once (they share nothing); allSettled so none runs on when one fails
+      const outcomes = await Promise.allSettled(
+        stacks.map(async (s) => {
+          s.stack.setFaults(faults);
+          const runner = emptyRunnerCounts();
+          try {
+            await runShards(records, (stream, shardKey) => s.stack.invoker(stream, shardKey, s.tables, roundSeed), runnerOptions, runner);
+          } finally {
+            s.stack.stopFaults();
+            s.stack.retireAll();
+            addCounts(s.faults, s.stack.counts);
+            addCounts(s.runner, runner);
+          }
+          await s.stack.firehose.flush();
+        }),
+      );
+      for (const o of outcomes) if (o.status === 'rejected') throw o.reason;
+
+      // Assert: everything so far, on both stacks
+      const classified = classifyOnce(all);
+      for (const s of stacks) {
+        const ddb = s.stack.backend.client();
+        try {
+          await expectSinksEqualReference({ label: `${label} [${s.stack.options.dynamo} + ${s.stack.options.sql}]`, ddb, tables: s.tables, redshift: s.stack.reader }, classified);
+        } finally {
+          ddb.destroy();
+        }
       }
+      crossShardDuplicates += duplicateSpread(classifyOnce(records)).crossShard;
+      rounds = round;
+      lastRoundMs = Date.now() - roundStarted;
     }
-    // Every counted record reached its Redshift table, at least once, and exactly once by key.
-    await firehoseServer.flush();
-    const counted = classifyOnce(records).filter((r) => r.outcome === 'counted');
-    const clicks = await plainDataApi.execute('SELECT count(DISTINCT event_id) FROM clickstream_events');
-    const txs = await plainDataApi.execute('SELECT count(*) FROM transactions_unique');
-    expect(Number(clicks.rows[0]![0])).toBe(counted.filter((r) => r.clean?.kind === 'clickstream').length);
-    expect(Number(txs.rows[0]![0])).toBe(counted.filter((r) => r.clean?.kind === 'transactions').length);
-  }, 240_000);
+
+    // Assert: every kind of fault actually happened, on every stack
+    console.log(`soak: seed ${SEED}, ${rounds} rounds, ${all.length} records, ${crossShardDuplicates} cross-shard duplicates; ${stacks.map((s) => `${s.stack.options.dynamo}: ${JSON.stringify({ ...s.faults, ...s.runner })}`).join('; ')}`);
+    expect(crossShardDuplicates, `seed ${SEED}: producer duplicates across shards`).toBeGreaterThan(0);
+    for (const s of stacks) {
+      const seen = { ...s.faults, ...s.runner };
+      const kinds: (keyof typeof seen)[] = ['throttled', 'lostAcks', 'deathsAfterWrites', 'crashes', 'failedStatements', 'statementConflicts', 'failedRecords', 'bisects', 'partialRetries', 'partialFromMiddle', 'replays'];
+      const missing = kinds.filter((k) => !(seen[k] > 0));
+      expect(missing, `seed ${SEED} on ${s.stack.options.dynamo}: faults that never happened`).toEqual([]);
+    }
+  }, (SECONDS + 180) * 1000);
 });
+

@@ -235,3 +235,21 @@ export async function expectSinksEqualReference(t: CompareTarget, classified: re
   const rejected = classified.filter((r) => r.outcome === 'rejected').map((r) => `${r.streamName} ${r.position.shardId} ${r.position.sequenceNumber} ${r.position.subSequence} ${r.reason}`);
   expect(bad.sort(), `${t.label}: bad records`).toEqual(rejected.sort());
 }
+
+/**
+ * Producer duplicates by where their counted copy is: on another shard, or on the same shard
+ * (then earlier in the batch or in an earlier one) — to prove a scenario has both.
+ */
+export function duplicateSpread(classified: readonly Classified[]): { crossShard: number; sameShard: number } {
+  const counted = new Map<string, string>();
+  for (const r of classified) if (r.outcome === 'counted' && r.dedupeKey) counted.set(`${r.streamName}#${r.dedupeKey}`, r.position.shardId);
+  let crossShard = 0;
+  let sameShard = 0;
+  for (const r of classified) {
+    if (r.outcome !== 'duplicate' || !r.dedupeKey) continue;
+    const shard = counted.get(`${r.streamName}#${r.dedupeKey}`);
+    if (shard === r.position.shardId) sameShard++;
+    else if (shard !== undefined) crossShard++;
+  }
+  return { crossShard, sameShard };
+}
