@@ -8,9 +8,9 @@
  *
  * One thing is legitimately order-dependent: which copy of a producer duplicate sent to two
  * shards counts depends on which shard gets there first. That moves only the `records`
- * metric's counted/duplicate counts between arrival minutes (so those are compared summed
- * over time) and the position columns of that event's row (compared against the copies'
- * positions).
+ * metric's counted/duplicate counts between arrival minutes (so those are compared as
+ * counted + duplicate per minute, and per reason over all time) and the position columns of
+ * that event's row (compared against the copies' positions).
  */
 import { ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { expect } from 'vitest';
@@ -35,12 +35,20 @@ const DAY = 86_400_000;
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 
 function cellKey(metric: string, dims: Record<string, string>, windowStart: number): string {
-  const timeless = metric === 'records' && (dims.outcome === 'counted' || dims.outcome === 'duplicate');
-  return `${metric} ${canonicalDims(dims)} ${timeless ? '*' : new Date(windowStart).toISOString()}`;
+  return `${metric} ${canonicalDims(dims)} ${new Date(windowStart).toISOString()}`;
 }
 
-function addCounter(t: CellTable, key: string, n: number): void {
-  t.set(key, String(Number(t.get(key) ?? 0) + n));
+/**
+ * Adds a counter cell. A `records` cell of the counted or duplicate outcome counts twice, in
+ * two order-independent sums instead of its own: per minute, counted + duplicate together
+ * (every valid, unfiltered copy is one or the other), and per reason over all time.
+ */
+function addCounter(t: CellTable, metric: string, dims: Record<string, string>, windowStart: number, n: number): void {
+  const add = (key: string) => t.set(key, String(Number(t.get(key) ?? 0) + n));
+  if (metric === 'records' && (dims.outcome === 'counted' || dims.outcome === 'duplicate')) {
+    add(cellKey(metric, { ...dims, outcome: 'counted+duplicate', reason: '*' }, windowStart));
+    add(`${metric} ${canonicalDims(dims)} *`);
+  } else add(cellKey(metric, dims, windowStart));
 }
 
 function addSketch(t: CellTable, key: string, kind: SketchKind, bytes: Uint8Array): void {
@@ -67,7 +75,7 @@ export function expectedCells(classified: readonly Classified[]): { cells: CellT
       const key = cellKey(metric, c.dims, c.windowStart);
       if (c.hll) addSketch(cells, key, 'hll', c.hll.toBytes());
       else if (c.dd) addSketch(cells, key, 'ddsketch', c.dd.toBytes());
-      else addCounter(cells, key, c.value);
+      else addCounter(cells, metric, c.dims, c.windowStart, c.value);
     }
   }
   // A day on either side: anything the sinks put in a wrong window nearby shows up too.
@@ -84,7 +92,7 @@ export async function dynamoCells(store: DynamoMetricStore, fromMs: number, toMs
         items++;
         for (const [cell, value] of item.cells) {
           const c = decodeCell(cell);
-          addCounter(cells, cellKey(c.metric, c.dims, item.windowStart), value);
+          addCounter(cells, c.metric, c.dims, item.windowStart, value);
         }
       }
     } else {
@@ -117,7 +125,7 @@ export async function redshiftCells(api: DataApi): Promise<{ cells: CellTable; r
   const cells: CellTable = new Map();
   const counters = await api.execute('SELECT metric, dims, window_start, value FROM metric_counters');
   for (const [metric, dims, ws, value] of counters.rows) {
-    addCounter(cells, cellKey(String(metric), JSON.parse(String(dims)) as Record<string, string>, parseTimestamp(String(ws))), Number(value));
+    addCounter(cells, String(metric), JSON.parse(String(dims)) as Record<string, string>, parseTimestamp(String(ws)), Number(value));
   }
   const sketches = await api.execute('SELECT metric, dims, window_start, kind, sketch FROM metric_sketches');
   for (const [metric, dims, ws, kind, sketch] of sketches.rows) {
