@@ -10,7 +10,6 @@
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { CreateDeliveryStreamCommand } from '@aws-sdk/client-firehose';
 import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
-import type { KinesisStreamEvent } from 'aws-lambda';
 import { createRequire } from 'node:module';
 import type { Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +30,7 @@ import { DataApi } from '../../src/sinks/redshift/data-api.ts';
 import { migrate } from '../../src/sinks/redshift/migrations.ts';
 import type { StreamKind } from '../../src/types.ts';
 import { createWorker } from '../../src/worker.ts';
+import { kinesisEvent } from '../support/lambda-runner.ts';
 import { classifyOnce, referenceCells, referenceQuery, type RefRecord } from '../support/reference.ts';
 
 const require = createRequire(import.meta.url);
@@ -97,21 +97,6 @@ const configOf = (env: Record<string, string>): Config => loadConfig({ ...proces
 
 const b64 = (s: string | Uint8Array) => Buffer.from(s).toString('base64');
 
-/** A Lambda Kinesis event of one shard. */
-function kinesisEvent(records: RefRecord[]): KinesisStreamEvent {
-  return {
-    Records: records.map((r) => ({
-      kinesis: { kinesisSchemaVersion: '1.0', ...r.kinesis },
-      eventSource: 'aws:kinesis',
-      eventVersion: '1.0',
-      eventID: `${r.shardId}:${r.kinesis.sequenceNumber}`,
-      eventName: 'aws:kinesis:record',
-      invokeIdentityArn: 'arn:aws:iam::123456789012:role/r',
-      awsRegion: 'us-east-1',
-      eventSourceARN: `arn:aws:kinesis:us-east-1:123456789012:stream/${r.streamName}`,
-    })),
-  };
-}
 
 /** Runs records through one worker per stream (strict or default config), per shard in batches. */
 async function runWorkers(config: Config, records: RefRecord[], batch = 15): Promise<void> {
