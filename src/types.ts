@@ -185,6 +185,13 @@ export interface DedupeClaim {
   stream: StreamKind;
   key: string;
   posKey: string;
+  /**
+   * The shard of the position: SPEC §2 names a record by (shard, sequence number), and
+   * Kinesis documents a sequence number as unique within its shard only, so the same
+   * sequence number on two shards is two records (the pipeline always sets it; a store
+   * test may leave it out, and then the sequence number alone names the position).
+   */
+  shardId?: string;
   arrivalMs: number;
 }
 

@@ -31,9 +31,20 @@ interface Seen {
  * // → { verdict: 'duplicate', remember: false }
  */
 export function decideClaim(seen: Seen | undefined, claim: DedupeClaim, horizonMs: number): { verdict: 'new' | 'duplicate'; remember: boolean } {
-  if (seen === undefined || seen.pos === claim.posKey || seen.arr < claim.arrivalMs - horizonMs) return { verdict: 'new', remember: true };
+  // The bare sequence number too: what a store wrote before positions named their shard.
+  if (seen === undefined || seen.pos === claimPosition(claim) || seen.pos === claim.posKey || seen.arr < claim.arrivalMs - horizonMs) return { verdict: 'new', remember: true };
   if (seen.arr > claim.arrivalMs + horizonMs) return { verdict: 'new', remember: false };
   return { verdict: 'duplicate', remember: false };
+}
+
+/**
+ * The position a claim remembers: `<shardId>/<posKey>` (see `DedupeClaim.shardId`).
+ *
+ * @example
+ * claimPosition({ stream: 'clickstream', key: 'e1', shardId: 'shardId-000000000001', posKey: '0021…', arrivalMs: 0 }); // → 'shardId-000000000001/0021…'
+ */
+export function claimPosition(c: DedupeClaim): string {
+  return c.shardId === undefined ? c.posKey : `${c.shardId}/${c.posKey}`;
 }
 
 /**
@@ -68,8 +79,10 @@ export class MemoryDedupeStore implements DedupeStore {
       const before = seen.keys.size;
       const n = seen.keys.add(c.key);
       // `decideClaim`, inlined: this runs once per record and its result object is garbage.
-      if (n === before || seen.pos[n] === c.posKey || seen.arr[n]! < c.arrivalMs - horizon) {
+      // Position compared as (shard, sequence number), kept apart: no string built per claim.
+      if (n === before || (seen.pos[n] === c.posKey && seen.shard[n] === c.shardId) || seen.arr[n]! < c.arrivalMs - horizon) {
         seen.pos[n] = c.posKey;
+        seen.shard[n] = c.shardId;
         seen.arr[n] = c.arrivalMs;
         out[i] = 'new';
       } else out[i] = seen.arr[n]! > c.arrivalMs + horizon ? 'new' : 'duplicate';
@@ -103,6 +116,7 @@ export class MemoryDedupeStore implements DedupeStore {
         if (old.arr[n]! < limit) continue;
         const m = kept.keys.add(old.keys.keys[n]!);
         kept.pos[m] = old.pos[n]!;
+        kept.shard[m] = old.shard[n];
         kept.arr[m] = old.arr[n]!;
       }
       this.seen[stream] = kept;
@@ -114,9 +128,11 @@ export class MemoryDedupeStore implements DedupeStore {
 interface Remembered {
   keys: KeyIndex;
   pos: string[];
+  /** the shard of `pos` (a sequence number is unique within its shard only) */
+  shard: (string | undefined)[];
   arr: number[];
 }
 
 function remembered(expected = 1024): Remembered {
-  return { keys: new KeyIndex(expected), pos: [], arr: [] };
+  return { keys: new KeyIndex(expected), pos: [], shard: [], arr: [] };
 }

@@ -36,7 +36,7 @@ export async function dedupe(stream: StreamKind, records: ClassifiedRecord[], st
       continue;
     }
     claimants.push(r);
-    if (store) claims.push({ stream, key, posKey: r.posKey, arrivalMs: r.arrivalMs });
+    if (store) claims.push({ stream, key, posKey: r.posKey, shardId: r.position.shardId, arrivalMs: r.arrivalMs });
   }
   if (store && claims.length > 0) {
     const verdicts = await store.claim(claims);

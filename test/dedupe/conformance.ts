@@ -33,6 +33,23 @@ export function dedupeConformance(makeStore: () => Promise<DedupeStore>): void {
     expect(replayOfCopy).toEqual(['duplicate']);
   });
 
+  it('names a position by shard and sequence number: the same sequence number on another shard is another record (a duplicate), its replay on the first shard is not', async () => {
+    // Prepare: Kinesis makes a sequence number unique within its shard only
+    const store = await makeStore();
+    const onShard = (shardId: string, seq: number, arrivalMs: number): DedupeClaim => ({ ...claim('e1', seq, arrivalMs), shardId });
+    await store.claim([onShard('shardId-000000000000', 7, T)]);
+
+    // Act
+    const otherShard = await store.claim([onShard('shardId-000000000001', 7, T + 500)]);
+    const replay = await store.claim([onShard('shardId-000000000000', 7, T)]);
+    const replayOfOther = await store.claim([onShard('shardId-000000000001', 7, T + 500)]);
+
+    // Assert
+    expect(otherShard).toEqual(['duplicate']);
+    expect(replay).toEqual(['new']);
+    expect(replayOfOther).toEqual(['duplicate']);
+  });
+
   it('expires a key by arrival time: a copy after the horizon counts and starts a new horizon', async () => {
     // Prepare
     const store = await makeStore();

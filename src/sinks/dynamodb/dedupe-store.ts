@@ -6,7 +6,7 @@
  * requests, which is what the CPU-bound local stack needs).
  */
 import { GetItemCommand, PutItemCommand, TransactWriteItemsCommand, type AttributeValue, type CancellationReason, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { decideClaim } from '../../dedupe/memory-dedupe-store.ts';
+import { claimPosition, decideClaim } from '../../dedupe/memory-dedupe-store.ts';
 import { SinkError } from '../../errors.ts';
 import type { DedupeClaim, DedupeStore } from '../../types.ts';
 import { withRetry, type RetryOptions } from '../retry.ts';
@@ -40,7 +40,8 @@ export interface DedupeStoreOptions {
  * A `DedupeStore` on a DynamoDB table keyed by `pk = "<stream>#<key>"`.
  *
  * A put succeeds when the key is absent, when it was claimed by this very position (a
- * replay of itself), or when the remembered copy arrived more than the horizon before this
+ * replay of itself; `pos` = `<shardId>/<posKey>`, the shard because Kinesis makes a
+ * sequence number unique within its shard only), or when the remembered copy arrived more than the horizon before this
  * one (expired). A failed condition means a copy is remembered; the store then looks at it
  * (DynamoDB returns it with the failure; dynalite needs a consistent read) to tell a real duplicate from a copy that arrived more than a horizon later than this claim
  * (possible across shards, or when a replay comes after the expiry): the claim came first,
@@ -91,15 +92,16 @@ export class DynamoDedupeStore implements DedupeStore {
     const horizon = this.horizons[c.stream];
     const item: Record<string, AttributeValue> = {
       pk: { S: pkOf(c) },
-      pos: { S: c.posKey },
+      pos: { S: claimPosition(c) },
       arr: { N: String(c.arrivalMs) },
       ttl: { N: String(Math.ceil((c.arrivalMs + horizon + this.ttlSlackMs) / 1000)) },
     };
     return {
       TableName: this.tableName,
       Item: item,
-      ConditionExpression: 'attribute_not_exists(pk) OR pos = :pos OR arr < :cutoff',
-      ExpressionAttributeValues: { ':pos': { S: c.posKey }, ':cutoff': { N: String(c.arrivalMs - horizon) } },
+      // `:bare`: an item written before positions named their shard (sequence number alone).
+      ConditionExpression: 'attribute_not_exists(pk) OR pos = :pos OR pos = :bare OR arr < :cutoff',
+      ExpressionAttributeValues: { ':pos': { S: claimPosition(c) }, ':bare': { S: c.posKey }, ':cutoff': { N: String(c.arrivalMs - horizon) } },
       // The remembered copy comes back with the failure on DynamoDB (not on dynalite's PutItem).
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
     };

@@ -1,4 +1,4 @@
-import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { SinkError } from '../../../src/errors.ts';
 import { positionKey } from '../../../src/position.ts';
@@ -46,6 +46,25 @@ describe.each(CASES)('DynamoDedupeStore on %s, %s writes', (backendName, writes)
     // all 100 remembered copies.
     else expect(store.stats).toEqual({ requests: 2, wcu: 400, conditionalFailures: 100 });
     console.log(`[${backendName}, ${writes}] dedupe: 100 new + 100 duplicate claims → ${store.stats.requests} write requests, ${store.stats.wcu} WCU (${writes === 'single' ? 'a failed condition counted as 1' : '2 per transactional item, cancelled or not'})`);
+  });
+
+  it('remembers <shardId>/<posKey>, and still knows a replay of an item written with the bare sequence number (before positions named their shard)', async () => {
+    // Prepare: one key claimed with a shard; another remembered as the previous version wrote it
+    const table = await freshTable();
+    const store = new DynamoDedupeStore(env.client, table, HORIZONS, { retry: noSleep, writes });
+    const withShard = { ...claim('e-new', 5, T_NOW), shardId: 'shardId-000000000003' };
+    await store.claim([withShard]);
+    await env.client.send(
+      new PutItemCommand({ TableName: table, Item: { pk: { S: 'clickstream#e-old' }, pos: { S: positionKey('6') }, arr: { N: String(T_NOW) }, ttl: { N: String(Math.ceil(T_NOW / 1000) + 86_400) } } }),
+    );
+
+    // Act
+    const item = await env.client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: 'clickstream#e-new' } } }));
+    const replays = await store.claim([withShard, { ...claim('e-old', 6, T_NOW), shardId: 'shardId-000000000000' }]);
+
+    // Assert
+    expect(item.Item?.pos?.S).toBe(`shardId-000000000003/${positionKey('5')}`);
+    expect(replays).toEqual(['new', 'new']);
   });
 
   it('decides every claim exactly once under a throttling storm, also when the put landed but its answer was lost', async () => {
