@@ -11,25 +11,16 @@ import { canonicalDims, dimOrder, RedshiftMetricMirror } from '../../../src/sink
 import { migrate } from '../../../src/sinks/redshift/migrations.ts';
 import type { CounterRow } from '../../../src/types.ts';
 import { openPglite, openPostgres, type SqlDb } from './support.ts';
+import { rng } from '../../support/scenario.ts';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 const DAY0 = Date.UTC(2026, 2, 30);
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
-
 /** The minute rows as they end up stored (the latest version of each key), and the loads. */
 function makeRows(seed: number): { final: (CounterRow & { loadedAt: number })[]; loads: { now: number; rows: CounterRow[] }[] } {
-  const rnd = prng(seed);
+  const rnd = rng(seed);
   const int = (n: number) => Math.floor(rnd() * n);
   const pick = <T,>(xs: readonly T[]): T => xs[int(xs.length)]!;
   const windows = new Set<number>();
